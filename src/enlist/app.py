@@ -1,0 +1,48 @@
+"""create_app(): wires storage, the SCIM API and the pages into one ASGI application."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Mount, Route
+
+from enlist.config import Settings
+from enlist.scim.api import ScimApi
+from enlist.store.db import Database
+
+
+def create_app(settings: Settings | None = None, db: Database | None = None) -> Starlette:
+    settings = settings or Settings()
+    db = db or Database.open(settings.database_url)
+    logging.basicConfig(level=settings.log_level.upper())
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def home(request: Request) -> Response:
+        return HTMLResponse(
+            "<!doctype html><html lang=en><meta charset=utf-8><title>Enlist</title>"
+            "<h1>Enlist</h1><p>The SCIM 2.0 API is at <code>/scim/v2</code>.</p></html>"
+        )
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        db.dispose()
+
+    app = Starlette(
+        routes=[
+            Route("/healthz", healthz),
+            Mount("/scim/v2", app=ScimApi(db, settings).app()),
+            Route("/", home),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.db = db
+    app.state.settings = settings
+    return app

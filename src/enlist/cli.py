@@ -1,0 +1,288 @@
+"""The `enlist` command: the operator's contract of ../shared/INTERFACE.md, every command with --json."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sys
+from collections.abc import Callable
+from typing import Annotated, Any, NoReturn
+
+import typer
+
+from enlist.config import Settings
+from enlist.domain.errors import EnlistError
+from enlist.services import tenancy
+from enlist.store.db import Database
+
+app = typer.Typer(
+    help="Enlist: SCIM 2.0 provisioning for the team calendar.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+account_app = typer.Typer(help="Customer accounts.", no_args_is_help=True)
+calendar_app = typer.Typer(help="Calendars and their plans.", no_args_is_help=True)
+organization_app = typer.Typer(help="Organizations (where provisioned groups land).", no_args_is_help=True)
+domain_app = typer.Typer(help="Trusted email domains.", no_args_is_help=True)
+secret_app = typer.Typer(help="SCIM secrets (API tokens for the identity provider).", no_args_is_help=True)
+app.add_typer(account_app, name="account")
+app.add_typer(calendar_app, name="calendar")
+app.add_typer(organization_app, name="organization")
+app.add_typer(domain_app, name="domain")
+app.add_typer(secret_app, name="secret")
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print exactly one JSON object on stdout.")]
+DatabaseUrl = Annotated[
+    str | None,
+    typer.Option("--database-url", envvar="ENLIST_DATABASE_URL", help="SQLAlchemy URL (default: sqlite:///enlist.db)."),
+]
+Host = Annotated[str, typer.Option("--host", help="Address to listen on.")]
+Port = Annotated[int, typer.Option("--port", help="Port to listen on.")]
+
+
+def _settings(database_url: str | None) -> Settings:
+    settings = Settings()
+    if database_url:
+        settings = settings.model_copy(update={"database_url": database_url})
+    return settings
+
+
+def _fail(reason: str) -> NoReturn:
+    typer.echo(reason.replace("\n", " "), err=True)
+    raise typer.Exit(1)
+
+
+def _run(database_url: str | None, action: Callable[[Database], Any]) -> Any:
+    try:
+        db = Database.open(_settings(database_url).database_url)
+    except Exception as exc:  # a bad URL or an unreachable server: one line, no traceback
+        _fail(f"Cannot open the database: {exc.__class__.__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+    try:
+        return action(db)
+    except EnlistError as error:
+        _fail(error.detail)
+    finally:
+        db.dispose()
+
+
+def _print(as_json: bool, payload: dict[str, Any], text: str) -> None:
+    if as_json:
+        sys.stdout.write(json.dumps(payload) + "\n")
+    else:
+        typer.echo(text)
+
+
+@account_app.command("create")
+def account_create(
+    name: Annotated[str, typer.Option("--name")],
+    email: Annotated[str, typer.Option("--email", help="The admin's email, used to sign in.")],
+    password: Annotated[str | None, typer.Option("--password", help="The admin's password.")] = None,
+    as_json: JsonFlag = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Create a customer account."""
+    account_id = _run(database_url, lambda db: tenancy.create_account(db, name, email, password))
+    _print(as_json, {"id": account_id}, f"Created account {name}: {account_id}")
+
+
+@calendar_app.command("create")
+def calendar_create(
+    account: Annotated[str, typer.Option("--account", help="Account id.")],
+    name: Annotated[str, typer.Option("--name")],
+    plan: Annotated[str, typer.Option("--plan", help="basic, plus, pro, business or enterprise.")],
+    as_json: JsonFlag = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Create a calendar on a plan."""
+    calendar_id = _run(database_url, lambda db: tenancy.create_calendar(db, account, name, plan))
+    _print(as_json, {"id": calendar_id}, f"Created calendar {name} ({plan}): {calendar_id}")
+
+
+@organization_app.command("create")
+def organization_create(
+    account: Annotated[str, typer.Option("--account", help="Account id.")],
+    name: Annotated[str, typer.Option("--name")],
+    as_json: JsonFlag = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Create an organization."""
+    organization_id = _run(database_url, lambda db: tenancy.create_organization(db, account, name))
+    _print(as_json, {"id": organization_id}, f"Created organization {name}: {organization_id}")
+
+
+@domain_app.command("add")
+def domain_add(
+    name: Annotated[str, typer.Argument(help="The domain, e.g. example.com.")],
+    account: Annotated[str, typer.Option("--account", help="Account id.")],
+    verified: Annotated[
+        bool, typer.Option("--verified", help="Operator override: mark verified without a DNS check.")
+    ] = False,
+    as_json: JsonFlag = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Add a trusted domain; prints the TXT record that proves it."""
+    domain = _run(database_url, lambda db: tenancy.add_domain(db, account, name, verified=verified))
+    record = tenancy.txt_record(domain)
+    _print(
+        as_json,
+        {"id": domain.id, "name": domain.name, "verified": domain.verified, "txt_record": record},
+        f"Added {domain.name} ({'verified' if domain.verified else 'not verified'}).\n"
+        f"Publish this TXT record on {domain.name}: {record}",
+    )
+
+
+@domain_app.command("verify")
+def domain_verify(
+    name: Annotated[str, typer.Argument()],
+    as_json: JsonFlag = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Check the domain's DNS TXT record and mark it verified when it is there."""
+    from enlist.dns import TxtResolver
+
+    settings = _settings(database_url)
+    domain = _run(database_url, lambda db: tenancy.verify_domain(db, name, TxtResolver(settings.dns_server)))
+    _print(as_json, {"name": domain.name, "verified": domain.verified}, f"{domain.name} is verified.")
+
+
+@domain_app.command("link")
+def domain_link(
+    name: Annotated[str, typer.Argument()],
+    organization: Annotated[str, typer.Option("--organization", help="Organization id.")],
+    as_json: JsonFlag = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Link a domain to the organization that provisioned groups go into."""
+    domain = _run(database_url, lambda db: tenancy.link_domain(db, name, organization))
+    _print(
+        as_json,
+        {"name": domain.name, "organization": domain.organization_id},
+        f"{domain.name} is linked to organization {domain.organization_id}.",
+    )
+
+
+@secret_app.command("create")
+def secret_create(
+    domain: Annotated[str, typer.Argument(help="A verified trusted domain.")],
+    as_json: JsonFlag = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Create a SCIM secret; this is the only time it is shown."""
+    created = _run(database_url, lambda db: tenancy.create_secret(db, domain))
+    _print(
+        as_json,
+        {"id": created.id, "secret": created.secret},
+        f"Secret {created.id} for {created.domain} (shown only now; paste it into your identity provider):\n"
+        f"{created.secret}",
+    )
+
+
+@secret_app.command("revoke")
+def secret_revoke(
+    secret_id: Annotated[str, typer.Argument()],
+    as_json: JsonFlag = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Revoke a SCIM secret; requests using it are refused from now on."""
+    _run(database_url, lambda db: tenancy.revoke_secret(db, secret_id))
+    _print(as_json, {"id": secret_id, "revoked": True}, f"Secret {secret_id} is revoked.")
+
+
+def _serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
+    import uvicorn
+
+    if workers > 1:
+        import os
+
+        os.environ["ENLIST_DATABASE_URL"] = settings.database_url
+        Database.open(settings.database_url).dispose()  # migrate once, before workers start
+        uvicorn.run("enlist.app:create_app", factory=True, host=host, port=port, workers=workers,
+                    log_level=settings.log_level, proxy_headers=True)
+        return
+    from enlist.app import create_app
+
+    uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level, proxy_headers=True)
+
+
+@app.command()
+def serve(
+    host: Host = "127.0.0.1",
+    port: Port = 8000,
+    workers: Annotated[int, typer.Option("--workers", help="Worker processes (use PostgreSQL for more than one).")] = 1,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Serve the SCIM API and the admin pages."""
+    settings = _settings(database_url)
+    try:
+        Database.open(settings.database_url).dispose()
+    except Exception as exc:
+        _fail(f"Cannot open the database: {exc.__class__.__name__}")
+    _serve(settings, host, port, workers)
+
+
+DEMO_EMAIL = "admin@example.com"
+DEMO_DOMAIN = "example.com"
+
+
+def _demo_tenant(db: Database) -> dict[str, Any]:
+    from enlist.store.accounts import AccountStore
+
+    with db.read() as conn:
+        account = AccountStore(conn).account_by_email(DEMO_EMAIL)
+    password = secrets.token_urlsafe(12)
+    if account is None:
+        account_id = tenancy.create_account(db, "Demo Company", DEMO_EMAIL, password)
+        tenancy.create_calendar(db, account_id, "Team calendar", "enterprise")
+        organization_id = tenancy.create_organization(db, account_id, "Demo Company")
+        tenancy.add_domain(db, account_id, DEMO_DOMAIN, verified=True)
+        tenancy.link_domain(db, DEMO_DOMAIN, organization_id)
+    else:
+        account_id = account["id"]
+        tenancy.set_password(db, account_id, password)
+    created = tenancy.create_secret(db, DEMO_DOMAIN, account_id)
+    return {"account": account_id, "secret_id": created.id, "token": created.secret, "password": password}
+
+
+@app.command()
+def demo(
+    host: Host = "127.0.0.1",
+    port: Port = 8000,
+    as_json: JsonFlag = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Set up a ready demo tenant (if absent), print what to paste into Okta, then serve."""
+    settings = _settings(database_url)
+    tenant = _run(database_url, _demo_tenant)
+    base = settings.public_url.rstrip("/") if settings.public_url else f"http://{host}:{port}"
+    payload = {
+        "scim_base_url": f"{base}/scim/v2",
+        "api_token": tenant["token"],
+        "secret_id": tenant["secret_id"],
+        "account": tenant["account"],
+        "domain": DEMO_DOMAIN,
+        "admin_url": f"{base}/",
+        "admin_email": DEMO_EMAIL,
+        "admin_password": tenant["password"],
+    }
+    _print(
+        as_json,
+        payload,
+        "\nEnlist demo is ready.\n\n"
+        "In Okta (Applications > your app > Provisioning > Integration), paste:\n"
+        f"  SCIM connector base URL: {payload['scim_base_url']}\n"
+        "  Unique identifier field for users: userName\n"
+        "  Authentication Mode: HTTP Header\n"
+        f"  Authorization (Bearer): {payload['api_token']}\n"
+        f"  (the token is shown only now; users must have emails @{DEMO_DOMAIN})\n\n"
+        f"Sign in to the admin pages at {payload['admin_url']}\n"
+        f"  email: {DEMO_EMAIL}\n  password: {payload['admin_password']}\n\n"
+        "Try it:\n"
+        f"  curl -H 'Authorization: Bearer {payload['api_token']}' "
+        f"'{payload['scim_base_url']}/Users?startIndex=1&count=2'\n",
+    )
+    sys.stdout.flush()
+    _serve(settings, host, port)
+
+
+def main() -> None:
+    app()

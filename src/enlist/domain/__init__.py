@@ -1,0 +1,1 @@
+"""Entities and rules of Enlist, in plain Python: no HTTP, no SQL."""

@@ -1,0 +1,401 @@
+"""The /scim/v2 routes: authenticate, read the request, call one service, answer in SCIM."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from enlist.config import Settings
+from enlist.domain.errors import EnlistError, InvalidSyntax, InvalidValue, NotFound, Unauthorized
+from enlist.domain.model import Tenant
+from enlist.domain.rules import require_enterprise
+from enlist.scim import discovery
+from enlist.scim.documents import (
+    Projection,
+    etag,
+    group_document,
+    list_document,
+    user_document,
+)
+from enlist.scim.errors import (
+    SCIM_JSON,
+    MethodNotAllowed,
+    PayloadTooLarge,
+    error_response,
+    from_error,
+    internal_error,
+)
+from enlist.scim.patch import group_changes, operations, patch_user
+from enlist.scim.reading import canonical_user, group_fields, user_doc_of, user_fields
+from enlist.services import directory, tenancy
+from enlist.store.db import Database
+from enlist.store.filters import parse_filter
+
+_BEARER = re.compile(r"^\s*bearer\s+(\S+)\s*$", re.IGNORECASE)
+_VERSION = re.compile(r'^(?:W/)?"?([0-9]+)"?$')
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        json.dumps(body, ensure_ascii=False, separators=(",", ":")),
+        status_code=status,
+        media_type=SCIM_JSON,
+        headers=headers,
+    )
+
+
+class Call:
+    """What one request carries, read before the service call runs in a worker thread."""
+
+    def __init__(self, request: Request, body: Any, base: str) -> None:
+        self.request = request
+        self.params = request.query_params
+        self.headers = request.headers
+        self.path_params = request.path_params
+        self.body = body
+        self.base = base
+
+    def if_match(self) -> int | None:
+        raw = self.headers.get("if-match")
+        if raw is None or raw.strip() == "*":
+            return None
+        found = _VERSION.match(raw.strip())
+        if found is None:
+            return -1  # matches no version: answers 412
+        return int(found.group(1))
+
+    def projection(self, source: dict[str, Any] | None = None) -> Projection:
+        get = (source or {}).get if source is not None else self.params.get
+        attributes, excluded = get("attributes"), get("excludedAttributes")
+        if isinstance(attributes, list):
+            attributes = ",".join(map(str, attributes))
+        if isinstance(excluded, list):
+            excluded = ",".join(map(str, excluded))
+        return Projection(attributes, excluded)
+
+
+class ScimApi:
+    """The SCIM 2.0 service for one database; its routes form a Starlette app."""
+
+    def __init__(self, db: Database, settings: Settings) -> None:
+        self.db = db
+        self.settings = settings
+
+    # plumbing ----------------------------------------------------------------------
+    def app(self) -> ASGIApp:
+        r = self._route
+        routes = [
+            r("/Users", self.list_users, "GET"),
+            r("/Users", self.create_user, "POST"),
+            r("/Users/.search", self.search_users, "POST"),
+            r("/Users/{id}", self.get_user, "GET"),
+            r("/Users/{id}", self.replace_user, "PUT"),
+            r("/Users/{id}", self.patch_user, "PATCH"),
+            r("/Users/{id}", self.delete_user, "DELETE"),
+            r("/Groups", self.list_groups, "GET"),
+            r("/Groups", self.create_group, "POST"),
+            r("/Groups/.search", self.search_groups, "POST"),
+            r("/Groups/{id}", self.get_group, "GET"),
+            r("/Groups/{id}", self.replace_group, "PUT"),
+            r("/Groups/{id}", self.patch_group, "PATCH"),
+            r("/Groups/{id}", self.delete_group, "DELETE"),
+            r("/ServiceProviderConfig", self.service_provider_config, "GET"),
+            r("/ResourceTypes", self.resource_types, "GET"),
+            r("/ResourceTypes/{id}", self.resource_type, "GET"),
+            r("/Schemas", self.schemas, "GET"),
+            r("/Schemas/{id}", self.schema, "GET"),
+        ]
+        app = Starlette(
+            routes=routes,
+            exception_handlers={HTTPException: self._http_error, Exception: self._crash},
+        )
+        app.router.redirect_slashes = False
+        return _StripTrailingSlash(app)
+
+    def _route(self, path: str, handler: Callable[[Call, Tenant], Response], method: str) -> Route:
+        async def endpoint(request: Request) -> Response:
+            try:
+                body = await self._read_body(request) if method in ("POST", "PUT", "PATCH") else None
+            except EnlistError as error:
+                return from_error(error)
+            call = Call(request, body, self._base_url(request))
+            return await run_in_threadpool(self._serve, handler, call)
+
+        return Route(path, endpoint, methods=[method])
+
+    def _base_url(self, request: Request) -> str:
+        """The SCIM base URL as the client reached it (or as configured behind a proxy)."""
+        if self.settings.public_url:
+            return self.settings.public_url.rstrip("/") + "/scim/v2"
+        return f"{request.url.scheme}://{request.url.netloc}{request.scope.get('root_path', '')}"
+
+    def _serve(self, handler: Callable[[Call, Tenant], Response], call: Call) -> Response:
+        try:
+            tenant = self._authenticate(call)
+            return handler(call, tenant)
+        except EnlistError as error:
+            return from_error(error)
+        except Exception as exc:  # the envelope, never a traceback
+            return internal_error(exc)
+
+    def _authenticate(self, call: Call) -> Tenant:
+        found = _BEARER.match(call.headers.get("authorization", ""))
+        if found is None:
+            raise Unauthorized("Send the SCIM secret as 'Authorization: Bearer <secret>'.")
+        return tenancy.authenticate(self.db, found.group(1))
+
+    async def _read_body(self, request: Request) -> Any:
+        limit = self.settings.max_body_bytes
+        declared = request.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > limit:
+            raise PayloadTooLarge(f"The request body is larger than the {limit} bytes allowed.")
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise PayloadTooLarge(f"The request body is larger than the {limit} bytes allowed.")
+            chunks.append(chunk)
+        raw = b"".join(chunks)
+        if not raw.strip():
+            raise InvalidSyntax("The request needs a JSON body.")
+        try:
+            return json.loads(raw)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise InvalidSyntax(f"The request body is not valid JSON: {exc}.") from None
+
+    async def _http_error(self, request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        if exc.status_code == 405:
+            return from_error(MethodNotAllowed(f"{request.method} is not supported on {request.url.path}."))
+        if exc.status_code == 404:
+            return error_response(404, f"There is no SCIM endpoint at {request.url.path}.")
+        return error_response(exc.status_code, str(exc.detail))
+
+    async def _crash(self, request: Request, exc: Exception) -> Response:
+        return internal_error(exc)
+
+    # list parameters ---------------------------------------------------------------
+    def _query(self, source: Any, *, with_members: bool = True, with_groups: bool = True) -> directory.Query:
+        def number(name: str, default: int) -> int:
+            raw = source.get(name)
+            if raw is None or raw == "":
+                return default
+            try:
+                return int(raw)
+            except (TypeError, ValueError):
+                raise InvalidValue(f"{name} must be a whole number, not {raw!r}.") from None
+
+        start = max(1, number("startIndex", 1))
+        count = min(max(0, number("count", 100)), self.settings.max_results)
+        text = source.get("filter")
+        if text is not None and not isinstance(text, str):
+            raise InvalidValue("filter must be a string.")
+        order = str(source.get("sortOrder") or "ascending").lower()
+        if order not in ("ascending", "descending"):
+            raise InvalidValue("sortOrder must be ascending or descending.")
+        sort_by = source.get("sortBy")
+        return directory.Query(
+            filter=parse_filter(text, self.settings.max_filter_length) if text and text.strip() else None,
+            start_index=start,
+            count=count,
+            sort_by=str(sort_by) if sort_by else None,
+            descending=order == "descending",
+            with_members=with_members,
+            with_groups=with_groups,
+        )
+
+    def _search_source(self, call: Call) -> dict[str, Any]:
+        if not isinstance(call.body, dict):
+            raise InvalidSyntax("A search body must be a JSON object.")
+        return {k: v for k, v in call.body.items()}
+
+    # users -------------------------------------------------------------------------
+    def _user_response(self, call: Call, user: Any, status: int = 200, projection: Projection | None = None) -> Response:
+        doc = user_document(user, call.base)
+        headers = {"ETag": etag(user.version)}
+        if status == 201:
+            headers["Location"] = doc["meta"]["location"]
+        return json_response((projection or call.projection()).apply(doc), status, headers)
+
+    def _list_users(self, call: Call, tenant: Tenant, source: Any, projection: Projection) -> Response:
+        query = self._query(source, with_groups=projection.wants("groups"))
+        page = directory.list_users(self.db, tenant, query)
+        docs = [projection.apply(user_document(u, call.base)) for u in page.items]
+        return json_response(list_document(page.total, query.start_index, docs))
+
+    def list_users(self, call: Call, tenant: Tenant) -> Response:
+        return self._list_users(call, tenant, call.params, call.projection())
+
+    def search_users(self, call: Call, tenant: Tenant) -> Response:
+        source = self._search_source(call)
+        return self._list_users(call, tenant, source, call.projection(source))
+
+    def get_user(self, call: Call, tenant: Tenant) -> Response:
+        projection = call.projection()
+        user = directory.get_user(self.db, tenant, call.path_params["id"], with_groups=projection.wants("groups"))
+        if _not_modified(call, user.version):
+            return Response(status_code=304, headers={"ETag": etag(user.version)})
+        return self._user_response(call, user, projection=projection)
+
+    def create_user(self, call: Call, tenant: Tenant) -> Response:
+        fields = user_fields(canonical_user(call.body))
+        user = directory.create_user(self.db, tenant, fields)
+        return self._user_response(call, user, 201)
+
+    def replace_user(self, call: Call, tenant: Tenant) -> Response:
+        doc = canonical_user(call.body)
+
+        def change(current: Any) -> Any:
+            return user_fields(doc, current=current.fields)
+
+        user = directory.update_user(self.db, tenant, call.path_params["id"], change, call.if_match())
+        return self._user_response(call, user)
+
+    def patch_user(self, call: Call, tenant: Tenant) -> Response:
+        ops = operations(call.body, self.settings.max_operations)
+
+        def change(current: Any) -> Any:
+            doc = patch_user(user_doc_of(current.fields), ops)
+            return user_fields(doc, current=current.fields)
+
+        user = directory.update_user(self.db, tenant, call.path_params["id"], change, call.if_match())
+        return self._user_response(call, user)
+
+    def delete_user(self, call: Call, tenant: Tenant) -> Response:
+        directory.delete_user(self.db, tenant, call.path_params["id"], call.if_match())
+        return Response(status_code=204)
+
+    # groups ------------------------------------------------------------------------
+    def _group_response(self, call: Call, group: Any, status: int = 200, projection: Projection | None = None) -> Response:
+        doc = group_document(group, call.base)
+        headers = {"ETag": etag(group.version)}
+        if status == 201:
+            headers["Location"] = doc["meta"]["location"]
+        return json_response((projection or call.projection()).apply(doc), status, headers)
+
+    def _list_groups(self, call: Call, tenant: Tenant, source: Any, projection: Projection) -> Response:
+        query = self._query(source, with_members=projection.wants("members"))
+        page = directory.list_groups(self.db, tenant, query)
+        docs = [projection.apply(group_document(g, call.base)) for g in page.items]
+        return json_response(list_document(page.total, query.start_index, docs))
+
+    def list_groups(self, call: Call, tenant: Tenant) -> Response:
+        return self._list_groups(call, tenant, call.params, call.projection())
+
+    def search_groups(self, call: Call, tenant: Tenant) -> Response:
+        source = self._search_source(call)
+        return self._list_groups(call, tenant, source, call.projection(source))
+
+    def get_group(self, call: Call, tenant: Tenant) -> Response:
+        projection = call.projection()
+        group = directory.get_group(
+            self.db, tenant, call.path_params["id"], with_members=projection.wants("members")
+        )
+        if _not_modified(call, group.version):
+            return Response(status_code=304, headers={"ETag": etag(group.version)})
+        return self._group_response(call, group, projection=projection)
+
+    def create_group(self, call: Call, tenant: Tenant) -> Response:
+        projection = call.projection()
+        group = directory.create_group(
+            self.db, tenant, group_fields(call.body), with_members=projection.wants("members")
+        )
+        return self._group_response(call, group, 201, projection)
+
+    def replace_group(self, call: Call, tenant: Tenant) -> Response:
+        projection = call.projection()
+        group = directory.replace_group(
+            self.db,
+            tenant,
+            call.path_params["id"],
+            group_fields(call.body),
+            call.if_match(),
+            with_members=projection.wants("members"),
+        )
+        return self._group_response(call, group, projection=projection)
+
+    def patch_group(self, call: Call, tenant: Tenant) -> Response:
+        changes = group_changes(
+            operations(call.body, self.settings.max_operations), self.settings.max_members_per_request
+        )
+        projection = call.projection()
+        group = directory.change_group(
+            self.db,
+            tenant,
+            call.path_params["id"],
+            changes,
+            call.if_match(),
+            with_members=projection.wants("members") if projection.given else None,
+        )
+        if group is None:
+            return Response(status_code=204)
+        return self._group_response(call, group, projection=projection)
+
+    def delete_group(self, call: Call, tenant: Tenant) -> Response:
+        directory.delete_group(self.db, tenant, call.path_params["id"], call.if_match())
+        return Response(status_code=204)
+
+    # discovery ---------------------------------------------------------------------
+    def _discovery_allowed(self, tenant: Tenant) -> None:
+        require_enterprise(tenant)
+
+    def service_provider_config(self, call: Call, tenant: Tenant) -> Response:
+        self._discovery_allowed(tenant)
+        return json_response(discovery.service_provider_config(self.settings, call.base))
+
+    def resource_types(self, call: Call, tenant: Tenant) -> Response:
+        self._discovery_allowed(tenant)
+        items = discovery.resource_types(call.base)
+        return json_response(list_document(len(items), 1, items))
+
+    def resource_type(self, call: Call, tenant: Tenant) -> Response:
+        self._discovery_allowed(tenant)
+        return self._one(discovery.resource_types(call.base), call.path_params["id"], "resource type")
+
+    def schemas(self, call: Call, tenant: Tenant) -> Response:
+        self._discovery_allowed(tenant)
+        items = discovery.schemas(call.base)
+        return json_response(list_document(len(items), 1, items))
+
+    def schema(self, call: Call, tenant: Tenant) -> Response:
+        self._discovery_allowed(tenant)
+        return self._one(discovery.schemas(call.base), call.path_params["id"], "schema")
+
+    def _one(self, items: list[dict[str, Any]], wanted: str, what: str) -> Response:
+        for item in items:
+            if item["id"].lower() == wanted.lower():
+                return json_response(item)
+        raise NotFound(f"There is no {what} {wanted}.")
+
+
+def _not_modified(call: Call, version: int) -> bool:
+    raw = call.headers.get("if-none-match")
+    if not raw:
+        return False
+    tags = [t.strip() for t in raw.split(",")]
+    return "*" in tags or any((m := _VERSION.match(t)) and int(m.group(1)) == version for t in tags)
+
+
+class _StripTrailingSlash:
+    """Providers sometimes add a trailing slash; route /Users/ like /Users."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and len(scope["path"]) > 1 and scope["path"].endswith("/"):
+            scope = dict(scope)
+            scope["path"] = scope["path"].rstrip("/")
+            if scope.get("raw_path"):
+                scope["raw_path"] = scope["raw_path"].rstrip(b"/")
+        await self.app(scope, receive, send)

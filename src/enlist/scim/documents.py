@@ -1,0 +1,177 @@
+"""Users and groups as SCIM JSON documents, and the attributes/excludedAttributes projection."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from enlist.domain.model import Group, User
+
+USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
+GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group"
+LIST_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
+ALWAYS_RETURNED = frozenset({"id", "schemas"})
+CORE_PREFIXES = (USER_SCHEMA.lower() + ":", GROUP_SCHEMA.lower() + ":")
+
+
+def timestamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def etag(version: int) -> str:
+    return f'W/"{version}"'
+
+
+def _meta(kind: str, base: str, resource_id: str, created: datetime, modified: datetime, version: int) -> dict[str, Any]:
+    return {
+        "resourceType": kind,
+        "created": timestamp(created),
+        "lastModified": timestamp(modified),
+        "location": f"{base}/{kind}s/{resource_id}",
+        "version": etag(version),
+    }
+
+
+def user_document(user: User, base: str) -> dict[str, Any]:
+    f = user.fields
+    doc: dict[str, Any] = {"schemas": [USER_SCHEMA], "id": user.id}
+    if f.external_id is not None:
+        doc["externalId"] = f.external_id
+    doc["userName"] = f.user_name
+    if f.name:
+        doc["name"] = dict(f.name)
+    for key, value in (
+        ("displayName", f.display_name),
+        ("nickName", f.nick_name),
+        ("profileUrl", f.profile_url),
+        ("title", f.title),
+        ("userType", f.user_type),
+        ("preferredLanguage", f.preferred_language),
+        ("locale", f.locale),
+        ("timezone", f.timezone),
+    ):
+        if value is not None:
+            doc[key] = value
+    doc["active"] = f.active
+    if f.emails:
+        doc["emails"] = [
+            {
+                key: value
+                for key, value in (
+                    ("value", e.value),
+                    ("type", e.type),
+                    ("primary", e.primary),
+                    ("display", e.display),
+                )
+                if value is not None
+            }
+            for e in f.emails
+        ]
+    if f.phone_numbers:
+        doc["phoneNumbers"] = [dict(p) for p in f.phone_numbers]
+    if f.addresses:
+        doc["addresses"] = [dict(a) for a in f.addresses]
+    if user.groups:
+        doc["groups"] = [
+            {"value": g.id, "display": g.display_name, "$ref": f"{base}/Groups/{g.id}", "type": "direct"}
+            for g in user.groups
+        ]
+    doc["meta"] = _meta("User", base, user.id, user.created, user.last_modified, user.version)
+    return doc
+
+
+def group_document(group: Group, base: str) -> dict[str, Any]:
+    doc: dict[str, Any] = {"schemas": [GROUP_SCHEMA], "id": group.id, "displayName": group.display_name}
+    if group.external_id is not None:
+        doc["externalId"] = group.external_id
+    if group.members:
+        doc["members"] = [
+            {"value": m.user_id, "display": m.display, "$ref": f"{base}/Users/{m.user_id}", "type": "User"}
+            for m in group.members
+        ]
+    doc["meta"] = _meta("Group", base, group.id, group.created, group.last_modified, group.version)
+    return doc
+
+
+def _names(raw: str | None) -> list[tuple[str, str | None]]:
+    """`name.givenName, urn:...:User:emails` as lower-cased (attribute, sub-attribute) pairs."""
+    pairs: list[tuple[str, str | None]] = []
+    for item in (raw or "").split(","):
+        name = item.strip().lower()
+        if not name:
+            continue
+        for prefix in CORE_PREFIXES:
+            if name.startswith(prefix):
+                name = name[len(prefix) :]
+        attr, _, sub = name.partition(".")
+        pairs.append((attr, sub or None))
+    return pairs
+
+
+class Projection:
+    """What `attributes` / `excludedAttributes` ask to return (RFC 7644 §3.4.2.5)."""
+
+    def __init__(self, attributes: str | None = None, excluded: str | None = None) -> None:
+        self.only = _names(attributes)
+        self.excluded = _names(excluded)
+
+    @property
+    def given(self) -> bool:
+        return bool(self.only or self.excluded)
+
+    def wants(self, attribute: str) -> bool:
+        """Whether an attribute (lower-case) is returned at all; lets callers skip loading it."""
+        attribute = attribute.lower()
+        if self.only:
+            return any(attr == attribute for attr, _ in self.only)
+        return not any(attr == attribute and sub is None for attr, sub in self.excluded)
+
+    def apply(self, doc: dict[str, Any]) -> dict[str, Any]:
+        if not self.given:
+            return doc
+        out: dict[str, Any] = {}
+        for key, value in doc.items():
+            lower = key.lower()
+            if lower in ALWAYS_RETURNED:
+                out[key] = value
+                continue
+            if self.only:
+                subs = [sub for attr, sub in self.only if attr == lower]
+                if not subs:
+                    continue
+                if None in subs or not isinstance(value, (dict, list)):
+                    out[key] = value
+                else:
+                    out[key] = _keep_subs(value, {s for s in subs if s})
+            else:
+                subs = [sub for attr, sub in self.excluded if attr == lower]
+                if None in subs:
+                    continue
+                out[key] = _drop_subs(value, set(subs)) if subs and isinstance(value, (dict, list)) else value
+        return out
+
+
+def _keep_subs(value: Any, subs: set[str]) -> Any:
+    if isinstance(value, list):
+        return [_keep_subs(item, subs) for item in value]
+    if isinstance(value, dict):
+        return {k: v for k, v in value.items() if k.lower() in subs}
+    return value
+
+
+def _drop_subs(value: Any, subs: set[str | None]) -> Any:
+    if isinstance(value, list):
+        return [_drop_subs(item, subs) for item in value]
+    if isinstance(value, dict):
+        return {k: v for k, v in value.items() if k.lower() not in subs}
+    return value
+
+
+def list_document(total: int, start_index: int, resources: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "schemas": [LIST_SCHEMA],
+        "totalResults": total,
+        "startIndex": start_index,
+        "itemsPerPage": len(resources),
+        "Resources": resources,
+    }

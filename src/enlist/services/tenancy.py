@@ -1,0 +1,280 @@
+"""Account-side use cases: accounts, calendars, organizations, trusted domains, SCIM secrets."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets as random_secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from sqlalchemy.exc import IntegrityError
+
+from enlist.clock import now
+from enlist.domain.errors import Conflict, InvalidValue, NotFound, Unauthorized
+from enlist.domain.model import Plan, Tenant
+from enlist.store.accounts import AccountStore, DomainRow
+from enlist.store.db import Database
+
+TXT_PREFIX = "enlist-domain-verification="
+SECRET_PREFIX = "enl_"
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+_DOMAIN_RE = re.compile(r"^(?=.{1,253}$)(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))+$")
+
+TxtLookup = Callable[[str], list[str]]
+
+
+def _hasher() -> PasswordHasher:
+    return PasswordHasher()
+
+
+def create_account(db: Database, name: str, email: str, password: str | None = None) -> str:
+    name, email = name.strip(), email.strip()
+    if not name:
+        raise InvalidValue("An account needs a name.")
+    if "@" not in email:
+        raise InvalidValue(f"{email!r} is not an email address.")
+    password_hash = _hasher().hash(password) if password else None
+    with db.write() as conn:
+        store = AccountStore(conn)
+        if store.account_by_email(email):
+            raise Conflict(f"An account with the admin email {email} already exists.")
+        return store.add_account(name, email, password_hash)
+
+
+def check_password(db: Database, email: str, password: str) -> str | None:
+    """The account id when the admin's email and password match, else None."""
+    with db.read() as conn:
+        account = AccountStore(conn).account_by_email(email)
+    hasher = _hasher()
+    if account is None or not account["password_hash"]:
+        hasher.hash(password)  # spend the same time whether or not the account exists
+        return None
+    try:
+        hasher.verify(account["password_hash"], password)
+    except Exception:
+        return None
+    return str(account["id"])
+
+
+def _require_account(store: AccountStore, account_id: str) -> None:
+    if store.account(account_id) is None:
+        raise NotFound(f"There is no account {account_id}.")
+
+
+def create_calendar(db: Database, account_id: str, name: str, plan: str) -> str:
+    try:
+        chosen = Plan(plan.lower())
+    except ValueError:
+        raise InvalidValue(
+            f"{plan!r} is not a plan; choose one of {', '.join(p.value for p in Plan)}."
+        ) from None
+    if not name.strip():
+        raise InvalidValue("A calendar needs a name.")
+    with db.write() as conn:
+        store = AccountStore(conn)
+        _require_account(store, account_id)
+        return store.add_calendar(account_id, name.strip(), chosen)
+
+
+def create_organization(db: Database, account_id: str, name: str) -> str:
+    if not name.strip():
+        raise InvalidValue("An organization needs a name.")
+    with db.write() as conn:
+        store = AccountStore(conn)
+        _require_account(store, account_id)
+        return store.add_organization(account_id, name.strip())
+
+
+def normalize_domain(name: str) -> str:
+    domain = name.strip().rstrip(".").lower()
+    try:
+        domain = domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise InvalidValue(f"{name!r} is not a domain name.") from None
+    if not _DOMAIN_RE.match(domain):
+        raise InvalidValue(f"{name!r} is not a domain name such as example.com.")
+    return domain
+
+
+def txt_record(domain: DomainRow) -> str:
+    return f"{TXT_PREFIX}{domain.txt_token}"
+
+
+def _verified_elsewhere(store: AccountStore, name: str, account_id: str) -> bool:
+    return any(d.verified and d.account_id != account_id for d in store.domains_named(name))
+
+
+def add_domain(db: Database, account_id: str, name: str, *, verified: bool = False) -> DomainRow:
+    domain = normalize_domain(name)
+    with db.write() as conn:
+        store = AccountStore(conn)
+        _require_account(store, account_id)
+        if verified and _verified_elsewhere(store, domain, account_id):
+            raise Conflict(f"The domain {domain} is already verified by another account.")
+        existing = [d for d in store.domains_named(domain) if d.account_id == account_id]
+        if existing and verified and not existing[0].verified:
+            store.set_domain_verified(existing[0].id)  # the operator's override on a pending domain
+            found = store.domain_by_id(existing[0].id)
+            assert found is not None
+            return found
+        if existing:
+            raise Conflict(f"The domain {domain} is already on this account.")
+        try:
+            return store.add_domain(account_id, domain, random_secrets.token_hex(16), verified)
+        except IntegrityError:
+            raise Conflict(f"The domain {domain} is already on this account.") from None
+
+
+def domain_for(db: Database, name: str, account_id: str | None = None) -> DomainRow:
+    """One domain by name: the account's own, else the verified one, else the only one."""
+    domain = normalize_domain(name)
+    with db.read() as conn:
+        found = AccountStore(conn).domains_named(domain)
+    if account_id is not None:
+        found = [d for d in found if d.account_id == account_id]
+    if not found:
+        raise NotFound(f"There is no trusted domain {domain}.")
+    verified = [d for d in found if d.verified]
+    if verified:
+        return verified[0]
+    if len(found) > 1:
+        raise InvalidValue(f"Several accounts added {domain}; name the account.")
+    return found[0]
+
+
+def verify_domain(
+    db: Database, name: str, lookup: TxtLookup, account_id: str | None = None
+) -> DomainRow:
+    """Look for the domain's TXT record; mark it verified when the token is published.
+
+    Raises InvalidValue with what was found when the record is missing or wrong.
+    """
+    domain = normalize_domain(name)
+    with db.read() as conn:
+        candidates = [
+            d
+            for d in AccountStore(conn).domains_named(domain)
+            if account_id is None or d.account_id == account_id
+        ]
+    if not candidates:
+        raise NotFound(f"There is no trusted domain {domain}.")
+    already = [d for d in candidates if d.verified]
+    if already:
+        return already[0]
+    records = lookup(domain)
+    published = {r.strip().strip('"') for r in records}
+    for candidate in candidates:
+        if txt_record(candidate) in published:
+            with db.write() as conn:
+                store = AccountStore(conn)
+                if _verified_elsewhere(store, domain, candidate.account_id):
+                    raise Conflict(f"The domain {domain} is already verified by another account.")
+                store.set_domain_verified(candidate.id)
+                found = store.domain_by_id(candidate.id)
+                assert found is not None
+                return found
+    ours = [r for r in published if r.startswith(TXT_PREFIX)]
+    if not records:
+        raise InvalidValue(
+            f"No TXT record was found on {domain}. Publish the TXT record "
+            f"{txt_record(candidates[0])} on {domain} and try again (DNS changes can take a few minutes)."
+        )
+    if ours:
+        raise InvalidValue(
+            f"The TXT record on {domain} ({', '.join(sorted(ours))}) does not match the expected "
+            f"{txt_record(candidates[0])}."
+        )
+    raise InvalidValue(
+        f"{domain} has TXT records, but none is {txt_record(candidates[0])}. Publish it and try again."
+    )
+
+
+def link_domain(db: Database, name: str, organization_id: str) -> DomainRow:
+    with db.write() as conn:
+        store = AccountStore(conn)
+        organization = store.organization(organization_id)
+        if organization is None:
+            raise NotFound(f"There is no organization {organization_id}.")
+        account_id = organization["account_id"]
+        domain = normalize_domain(name)
+        mine = [d for d in store.domains_named(domain) if d.account_id == account_id]
+        if not mine:
+            raise NotFound(f"The organization's account has no trusted domain {domain}.")
+        store.link_domain(mine[0].id, organization_id)
+        found = store.domain_by_id(mine[0].id)
+        assert found is not None
+        return found
+
+
+# secrets ---------------------------------------------------------------------------
+
+
+def digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class NewSecret:
+    id: str
+    secret: str
+    domain: str
+
+
+def create_secret(db: Database, domain_name: str, account_id: str | None = None) -> NewSecret:
+    """A fresh secret for a verified domain; the plain value exists only in the return value."""
+    domain = domain_for(db, domain_name, account_id)
+    if not domain.verified:
+        raise InvalidValue(
+            f"The domain {domain.name} is not verified yet; publish its TXT record and verify it first."
+        )
+    token = SECRET_PREFIX + random_secrets.token_urlsafe(32)  # 256 bits
+    with db.write() as conn:
+        secret_id = AccountStore(conn).add_secret(
+            domain.account_id, domain.id, digest(token), token[:8] + "…"
+        )
+    return NewSecret(id=secret_id, secret=token, domain=domain.name)
+
+
+def revoke_secret(db: Database, secret_id: str, account_id: str | None = None) -> None:
+    with db.write() as conn:
+        store = AccountStore(conn)
+        found = store.secret(secret_id)
+        if found is None or (account_id is not None and found["account_id"] != account_id):
+            raise NotFound(f"There is no SCIM secret {secret_id}.")
+        store.revoke_secret(secret_id)
+
+
+def authenticate(db: Database, token: str) -> Tenant:
+    """The tenant a bearer secret acts for; Unauthorized for anything else."""
+    token = token.strip()
+    if not token.startswith(SECRET_PREFIX) or len(token) > 200:
+        raise Unauthorized("The bearer token is not a valid Enlist SCIM secret.")
+    wanted = digest(token)
+    with db.read() as conn:
+        found = AccountStore(conn).tenant_for_digest(wanted)
+    if found is None or not hmac.compare_digest(found[1], wanted):
+        raise Unauthorized("The bearer token is unknown or has been revoked.")
+    tenant, _, last_used = found
+    moment = now()
+    if last_used is None or moment - last_used > LAST_USED_RESOLUTION:
+        with db.write() as conn:
+            AccountStore(conn).touch_secret(tenant.secret_id, moment, LAST_USED_RESOLUTION)
+    return tenant
+
+
+def trusted_domains(db: Database, account_id: str) -> list[str]:
+    with db.read() as conn:
+        return AccountStore(conn).verified_domain_names(account_id)
+
+
+def set_password(db: Database, account_id: str, password: str) -> None:
+    from sqlalchemy import update
+
+    from enlist.store.tables import accounts
+
+    with db.write() as conn:
+        conn.execute(update(accounts).where(accounts.c.id == account_id).values(password_hash=_hasher().hash(password)))

@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy tables, repositories, the filter compiler and migrations."""

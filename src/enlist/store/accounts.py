@@ -1,0 +1,282 @@
+"""Repository for the tenancy side: accounts, calendars, organizations, domains, secrets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, exists, func, insert, select, update
+
+from enlist.clock import new_id, now
+from enlist.domain.model import Plan, Tenant
+from enlist.store.tables import (
+    accounts,
+    calendars,
+    organizations,
+    scim_secrets,
+    trusted_domains,
+)
+
+
+@dataclass(frozen=True)
+class DomainRow:
+    id: str
+    account_id: str
+    name: str
+    verified: bool
+    txt_token: str
+    organization_id: str | None
+    created: datetime
+
+
+@dataclass(frozen=True)
+class SecretRow:
+    id: str
+    domain_id: str
+    hint: str
+    created: datetime
+    last_used: datetime | None
+    revoked_at: datetime | None
+
+
+def as_utc(moment: datetime | None) -> datetime | None:
+    """SQLite hands datetimes back without a zone; everything we store is UTC."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
+class AccountStore:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    # accounts -----------------------------------------------------------------
+    def add_account(self, name: str, email: str, password_hash: str | None) -> str:
+        account_id = new_id()
+        self.conn.execute(
+            insert(accounts).values(
+                id=account_id,
+                name=name,
+                email=email,
+                email_lower=email.lower(),
+                password_hash=password_hash,
+                created=now(),
+            )
+        )
+        return account_id
+
+    def account(self, account_id: str) -> dict[str, Any] | None:
+        row = self.conn.execute(select(accounts).where(accounts.c.id == account_id)).first()
+        return dict(row._mapping) if row else None
+
+    def account_by_email(self, email: str) -> dict[str, Any] | None:
+        row = self.conn.execute(
+            select(accounts).where(accounts.c.email_lower == email.lower())
+        ).first()
+        return dict(row._mapping) if row else None
+
+    def account_by_name(self, name: str) -> dict[str, Any] | None:
+        row = self.conn.execute(select(accounts).where(accounts.c.name == name)).first()
+        return dict(row._mapping) if row else None
+
+    # calendars and organizations ----------------------------------------------
+    def add_calendar(self, account_id: str, name: str, plan: Plan) -> str:
+        calendar_id = new_id()
+        self.conn.execute(
+            insert(calendars).values(
+                id=calendar_id, account_id=account_id, name=name, plan=plan.value, created=now()
+            )
+        )
+        return calendar_id
+
+    def calendars(self, account_id: str) -> list[dict[str, Any]]:
+        rows = self.conn.execute(
+            select(calendars).where(calendars.c.account_id == account_id).order_by(calendars.c.created)
+        )
+        return [dict(r._mapping) for r in rows]
+
+    def add_organization(self, account_id: str, name: str) -> str:
+        organization_id = new_id()
+        self.conn.execute(
+            insert(organizations).values(
+                id=organization_id, account_id=account_id, name=name, created=now()
+            )
+        )
+        return organization_id
+
+    def organization(self, organization_id: str) -> dict[str, Any] | None:
+        row = self.conn.execute(
+            select(organizations).where(organizations.c.id == organization_id)
+        ).first()
+        return dict(row._mapping) if row else None
+
+    def organizations(self, account_id: str) -> list[dict[str, Any]]:
+        rows = self.conn.execute(
+            select(organizations)
+            .where(organizations.c.account_id == account_id)
+            .order_by(organizations.c.created)
+        )
+        return [dict(r._mapping) for r in rows]
+
+    # trusted domains ------------------------------------------------------------
+    def add_domain(self, account_id: str, name: str, txt_token: str, verified: bool) -> DomainRow:
+        domain_id = new_id()
+        moment = now()
+        self.conn.execute(
+            insert(trusted_domains).values(
+                id=domain_id,
+                account_id=account_id,
+                name=name,
+                verified=verified,
+                verified_at=moment if verified else None,
+                txt_token=txt_token,
+                created=moment,
+            )
+        )
+        found = self.domain_by_id(domain_id)
+        assert found is not None
+        return found
+
+    def _domain(self, row: Any) -> DomainRow:
+        return DomainRow(
+            id=row.id,
+            account_id=row.account_id,
+            name=row.name,
+            verified=bool(row.verified),
+            txt_token=row.txt_token,
+            organization_id=row.organization_id,
+            created=as_utc(row.created) or now(),
+        )
+
+    def domain_by_id(self, domain_id: str) -> DomainRow | None:
+        row = self.conn.execute(select(trusted_domains).where(trusted_domains.c.id == domain_id)).first()
+        return self._domain(row) if row else None
+
+    def domains_named(self, name: str) -> list[DomainRow]:
+        rows = self.conn.execute(
+            select(trusted_domains).where(trusted_domains.c.name == name).order_by(trusted_domains.c.created)
+        )
+        return [self._domain(r) for r in rows]
+
+    def domains(self, account_id: str) -> list[DomainRow]:
+        rows = self.conn.execute(
+            select(trusted_domains)
+            .where(trusted_domains.c.account_id == account_id)
+            .order_by(trusted_domains.c.name)
+        )
+        return [self._domain(r) for r in rows]
+
+    def verified_domain_names(self, account_id: str) -> list[str]:
+        return list(
+            self.conn.scalars(
+                select(trusted_domains.c.name).where(
+                    trusted_domains.c.account_id == account_id, trusted_domains.c.verified.is_(True)
+                )
+            )
+        )
+
+    def set_domain_verified(self, domain_id: str) -> None:
+        self.conn.execute(
+            update(trusted_domains)
+            .where(trusted_domains.c.id == domain_id)
+            .values(verified=True, verified_at=now())
+        )
+
+    def link_domain(self, domain_id: str, organization_id: str | None) -> None:
+        self.conn.execute(
+            update(trusted_domains)
+            .where(trusted_domains.c.id == domain_id)
+            .values(organization_id=organization_id)
+        )
+
+    # secrets --------------------------------------------------------------------
+    def add_secret(self, account_id: str, domain_id: str, digest: str, hint: str) -> str:
+        secret_id = new_id()
+        self.conn.execute(
+            insert(scim_secrets).values(
+                id=secret_id,
+                account_id=account_id,
+                domain_id=domain_id,
+                digest=digest,
+                hint=hint,
+                created=now(),
+            )
+        )
+        return secret_id
+
+    def secret(self, secret_id: str) -> dict[str, Any] | None:
+        row = self.conn.execute(select(scim_secrets).where(scim_secrets.c.id == secret_id)).first()
+        return dict(row._mapping) if row else None
+
+    def secrets_for_domain(self, domain_id: str) -> list[SecretRow]:
+        rows = self.conn.execute(
+            select(scim_secrets)
+            .where(scim_secrets.c.domain_id == domain_id)
+            .order_by(scim_secrets.c.created.desc())
+        )
+        return [
+            SecretRow(
+                id=r.id,
+                domain_id=r.domain_id,
+                hint=r.hint,
+                created=as_utc(r.created) or now(),
+                last_used=as_utc(r.last_used),
+                revoked_at=as_utc(r.revoked_at),
+            )
+            for r in rows
+        ]
+
+    def revoke_secret(self, secret_id: str) -> None:
+        self.conn.execute(
+            update(scim_secrets)
+            .where(scim_secrets.c.id == secret_id, scim_secrets.c.revoked_at.is_(None))
+            .values(revoked_at=now())
+        )
+
+    def tenant_for_digest(self, digest: str) -> tuple[Tenant, str, datetime | None] | None:
+        """The tenant a secret acts for, in one query: (tenant, stored digest, last used)."""
+        enterprise = exists().where(
+            calendars.c.account_id == scim_secrets.c.account_id,
+            calendars.c.plan == Plan.enterprise.value,
+        )
+        row = self.conn.execute(
+            select(
+                scim_secrets.c.id,
+                scim_secrets.c.digest,
+                scim_secrets.c.last_used,
+                scim_secrets.c.account_id,
+                trusted_domains.c.id.label("domain_id"),
+                trusted_domains.c.name.label("domain_name"),
+                trusted_domains.c.organization_id,
+                trusted_domains.c.verified,
+                enterprise.label("enterprise"),
+            )
+            .join(trusted_domains, trusted_domains.c.id == scim_secrets.c.domain_id)
+            .where(scim_secrets.c.digest == digest, scim_secrets.c.revoked_at.is_(None))
+        ).first()
+        if row is None or not row.verified:
+            return None
+        tenant = Tenant(
+            account_id=row.account_id,
+            domain_id=row.domain_id,
+            domain_name=row.domain_name,
+            secret_id=row.id,
+            organization_id=row.organization_id,
+            has_enterprise_calendar=bool(row.enterprise),
+        )
+        return tenant, row.digest, as_utc(row.last_used)
+
+    def touch_secret(self, secret_id: str, moment: datetime, older_than: timedelta) -> None:
+        """Record use, at most once per `older_than`, so reads do not become writes."""
+        self.conn.execute(
+            update(scim_secrets)
+            .where(
+                scim_secrets.c.id == secret_id,
+                (scim_secrets.c.last_used.is_(None)) | (scim_secrets.c.last_used < moment - older_than),
+            )
+            .values(last_used=moment)
+        )
+
+    def count_accounts(self) -> int:
+        return int(self.conn.scalar(select(func.count()).select_from(accounts)) or 0)

@@ -1,0 +1,186 @@
+"""The SQLAlchemy Core tables; every tenant-owned row carries account_id, in every unique index too."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+TS = DateTime(timezone=True)
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("email", String(320), nullable=False),
+    Column("email_lower", String(320), nullable=False, unique=True),
+    Column("password_hash", Text),
+    Column("provider", String(20), nullable=False, server_default="okta"),
+    Column("created", TS, nullable=False),
+)
+
+calendars = Table(
+    "calendars",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("account_id", String(32), ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("plan", String(20), nullable=False),
+    Column("created", TS, nullable=False),
+    Index("ix_calendars_account_plan", "account_id", "plan"),
+)
+
+organizations = Table(
+    "organizations",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("account_id", String(32), ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("created", TS, nullable=False),
+    Index("ix_organizations_account", "account_id"),
+)
+
+trusted_domains = Table(
+    "trusted_domains",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("account_id", String(32), ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(253), nullable=False),
+    Column("verified", Boolean, nullable=False, default=False),
+    Column("verified_at", TS),
+    Column("txt_token", String(100), nullable=False),
+    Column(
+        "organization_id",
+        String(32),
+        ForeignKey("organizations.id", ondelete="SET NULL"),
+    ),
+    Column("created", TS, nullable=False),
+    UniqueConstraint("account_id", "name"),
+    Index("ix_trusted_domains_name", "name"),
+)
+
+scim_secrets = Table(
+    "scim_secrets",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("account_id", String(32), ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "domain_id",
+        String(32),
+        ForeignKey("trusted_domains.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("digest", String(64), nullable=False, unique=True),
+    Column("hint", String(12), nullable=False),
+    Column("created", TS, nullable=False),
+    Column("last_used", TS),
+    Column("revoked_at", TS),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("id", String(32), nullable=False, unique=True),
+    Column("account_id", String(32), ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("user_name", String(320), nullable=False),
+    Column("user_name_lower", String(320), nullable=False),
+    Column("external_id", String(255)),
+    Column("name_formatted", String(500)),
+    Column("family_name", String(200)),
+    Column("given_name", String(200)),
+    Column("middle_name", String(200)),
+    Column("honorific_prefix", String(50)),
+    Column("honorific_suffix", String(50)),
+    Column("display_name", String(300)),
+    Column("display_name_lower", String(300)),
+    Column("nick_name", String(200)),
+    Column("profile_url", String(1000)),
+    Column("title", String(200)),
+    Column("user_type", String(100)),
+    Column("preferred_language", String(50)),
+    Column("locale", String(50)),
+    Column("timezone", String(64)),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("phone_numbers", JSON),
+    Column("addresses", JSON),
+    # "scim" when an identity provider created the user, "admin" when a person did
+    Column("source", String(10), nullable=False, server_default="scim"),
+    Column("created", TS, nullable=False),
+    Column("last_modified", TS, nullable=False),
+    Column("version", Integer, nullable=False, default=1),
+    UniqueConstraint("account_id", "user_name_lower"),
+    Index("ix_users_account_pk", "account_id", "pk"),
+    Index("ix_users_account_external_id", "account_id", "external_id"),
+    Index("ix_users_account_display_name", "account_id", "display_name_lower"),
+)
+
+user_emails = Table(
+    "user_emails",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("user_pk", Integer, ForeignKey("users.pk", ondelete="CASCADE"), nullable=False),
+    Column("account_id", String(32), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("value", String(320), nullable=False),
+    Column("value_lower", String(320), nullable=False),
+    Column("type", String(50)),
+    Column("primary", Boolean, nullable=False, default=False),
+    Column("display", String(320)),
+    Index("ix_user_emails_user", "user_pk"),
+    Index("ix_user_emails_account_value", "account_id", "value_lower"),
+)
+
+groups = Table(
+    "groups",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("id", String(32), nullable=False, unique=True),
+    Column("account_id", String(32), ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "organization_id",
+        String(32),
+        ForeignKey("organizations.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("display_name", String(300), nullable=False),
+    Column("display_name_lower", String(300), nullable=False),
+    Column("external_id", String(255)),
+    Column("created", TS, nullable=False),
+    Column("last_modified", TS, nullable=False),
+    Column("version", Integer, nullable=False, default=1),
+    UniqueConstraint("account_id", "display_name_lower"),
+    Index("ix_groups_account_pk", "account_id", "pk"),
+    Index("ix_groups_account_external_id", "account_id", "external_id"),
+)
+
+group_members = Table(
+    "group_members",
+    metadata,
+    Column("group_pk", Integer, ForeignKey("groups.pk", ondelete="CASCADE"), primary_key=True),
+    Column("user_pk", Integer, ForeignKey("users.pk", ondelete="CASCADE"), primary_key=True),
+    Column("account_id", String(32), nullable=False),
+    Column("added", TS, nullable=False),
+    Index("ix_group_members_user", "user_pk"),
+)
