@@ -7,11 +7,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 
 from enlist.config import Settings
+from enlist.request_id import RequestId
 from enlist.scim.api import ScimApi
 from enlist.store.db import Database
 
@@ -42,6 +44,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             Route("/", home),
         ],
         lifespan=lifespan,
+        middleware=[Middleware(RequestId)],
     )
     app.state.db = db
     app.state.settings = settings

@@ -19,7 +19,9 @@ from enlist.config import Settings
 from enlist.domain.errors import EnlistError, InvalidSyntax, InvalidValue, NotFound, Unauthorized
 from enlist.domain.model import Tenant
 from enlist.domain.rules import require_enterprise
-from enlist.scim import discovery
+from enlist.request_id import request_id_of
+from enlist.scim import audit, discovery
+from enlist.scim.audit import Note
 from enlist.scim.documents import (
     Projection,
     etag,
@@ -37,7 +39,7 @@ from enlist.scim.errors import (
 )
 from enlist.scim.patch import group_changes, operations, patch_user
 from enlist.scim.reading import canonical_user, group_fields, user_doc_of, user_fields
-from enlist.services import directory, tenancy
+from enlist.services import activity, directory, tenancy
 from enlist.store.db import Database
 from enlist.store.filters import parse_filter
 
@@ -64,6 +66,11 @@ class Call:
         self.path_params = request.path_params
         self.body = body
         self.base = base
+        self.note: Note | None = None
+
+    def noted(self, action: str, resource_id: str | None, name: str | None, detail: str) -> None:
+        """Say what this write did, for the activity log."""
+        self.note = Note(action, resource_id, name, detail)
 
     def if_match(self) -> int | None:
         raw = self.headers.get("if-match")
@@ -140,13 +147,33 @@ class ScimApi:
         return f"{request.url.scheme}://{request.url.netloc}{request.scope.get('root_path', '')}"
 
     def _serve(self, handler: Callable[[Call, Tenant], Response], call: Call) -> Response:
+        tenant: Tenant | None = None
+        failure: str | None = None
         try:
             tenant = self._authenticate(call)
-            return handler(call, tenant)
+            response = handler(call, tenant)
         except EnlistError as error:
-            return from_error(error)
+            response, failure = from_error(error), error.detail
         except Exception as exc:  # the envelope, never a traceback
-            return internal_error(exc)
+            response, failure = internal_error(exc), "internal error"
+        request = call.request
+        if tenant is not None and audit.is_audited(request.method, request.url.path):
+            activity.record(
+                self.db,
+                audit.entry(
+                    tenant=tenant,
+                    method=request.method,
+                    path=request.url.path,
+                    path_id=call.path_params.get("id"),
+                    body=call.body,
+                    status=response.status_code,
+                    note=call.note,
+                    failure=failure,
+                    user_agent=call.headers.get("user-agent"),
+                    request_id=request_id_of(request.scope),
+                ),
+            )
+        return response
 
     def _authenticate(self, call: Call) -> Tenant:
         found = _BEARER.match(call.headers.get("authorization", ""))
@@ -250,6 +277,8 @@ class ScimApi:
     def create_user(self, call: Call, tenant: Tenant) -> Response:
         fields = user_fields(canonical_user(call.body))
         user = directory.create_user(self.db, tenant, fields)
+        name = user.fields.user_name
+        call.noted("user.create", user.id, name, f"Created user {name}.")
         return self._user_response(call, user, 201)
 
     def replace_user(self, call: Call, tenant: Tenant) -> Response:
@@ -259,6 +288,7 @@ class ScimApi:
             return user_fields(doc, current=current.fields)
 
         user = directory.update_user(self.db, tenant, call.path_params["id"], change, call.if_match())
+        _note_user_update(call, user, "user.replace")
         return self._user_response(call, user)
 
     def patch_user(self, call: Call, tenant: Tenant) -> Response:
@@ -269,10 +299,13 @@ class ScimApi:
             return user_fields(doc, current=current.fields)
 
         user = directory.update_user(self.db, tenant, call.path_params["id"], change, call.if_match())
+        _note_user_update(call, user, "user.update")
         return self._user_response(call, user)
 
     def delete_user(self, call: Call, tenant: Tenant) -> Response:
-        directory.delete_user(self.db, tenant, call.path_params["id"], call.if_match())
+        user_id = call.path_params["id"]
+        directory.delete_user(self.db, tenant, user_id, call.if_match())
+        call.noted("user.delete", user_id, user_id, f"Deleted user {user_id}.")
         return Response(status_code=204)
 
     # groups ------------------------------------------------------------------------
@@ -307,20 +340,32 @@ class ScimApi:
 
     def create_group(self, call: Call, tenant: Tenant) -> Response:
         projection = call.projection()
-        group = directory.create_group(
-            self.db, tenant, group_fields(call.body), with_members=projection.wants("members")
+        fields = group_fields(call.body)
+        group = directory.create_group(self.db, tenant, fields, with_members=projection.wants("members"))
+        call.noted(
+            "group.create",
+            group.id,
+            group.display_name,
+            f"Created group {group.display_name} with {len(set(fields.member_ids))} member(s).",
         )
         return self._group_response(call, group, 201, projection)
 
     def replace_group(self, call: Call, tenant: Tenant) -> Response:
         projection = call.projection()
+        fields = group_fields(call.body)
         group = directory.replace_group(
             self.db,
             tenant,
             call.path_params["id"],
-            group_fields(call.body),
+            fields,
             call.if_match(),
             with_members=projection.wants("members"),
+        )
+        call.noted(
+            "group.replace",
+            group.id,
+            group.display_name,
+            f"Replaced group {group.display_name}: now {len(set(fields.member_ids))} member(s).",
         )
         return self._group_response(call, group, projection=projection)
 
@@ -337,12 +382,16 @@ class ScimApi:
             call.if_match(),
             with_members=projection.wants("members") if projection.given else None,
         )
+        group_id = call.path_params["id"]
+        call.noted("group.update", group_id, _group_name(changes) or group_id, _describe_changes(changes))
         if group is None:
             return Response(status_code=204)
         return self._group_response(call, group, projection=projection)
 
     def delete_group(self, call: Call, tenant: Tenant) -> Response:
-        directory.delete_group(self.db, tenant, call.path_params["id"], call.if_match())
+        group_id = call.path_params["id"]
+        directory.delete_group(self.db, tenant, group_id, call.if_match())
+        call.noted("group.delete", group_id, group_id, f"Deleted group {group_id}.")
         return Response(status_code=204)
 
     # discovery ---------------------------------------------------------------------
@@ -376,6 +425,35 @@ class ScimApi:
             if item["id"].lower() == wanted.lower():
                 return json_response(item)
         raise NotFound(f"There is no {what} {wanted}.")
+
+
+def _note_user_update(call: Call, user: Any, action: str) -> None:
+    name = user.fields.user_name
+    state = "active" if user.fields.active else "deactivated"
+    call.noted(action, user.id, name, f"Updated user {name} (now {state}).")
+
+
+def _group_name(changes: list[Any]) -> str | None:
+    names = [c.value for c in changes if isinstance(c, directory.SetDisplayName)]
+    return names[-1] if names else None
+
+
+def _describe_changes(changes: list[Any]) -> str:
+    parts = []
+    for change in changes:
+        if isinstance(change, directory.SetDisplayName):
+            parts.append(f"named it {change.value}")
+        elif isinstance(change, directory.SetExternalId):
+            parts.append("set its externalId")
+        elif isinstance(change, directory.AddMembers):
+            parts.append(f"added {len(set(change.user_ids))} member(s)")
+        elif isinstance(change, directory.RemoveMembers):
+            parts.append(f"removed {len(set(change.user_ids))} member(s)")
+        elif isinstance(change, directory.RemoveMembersWhere):
+            parts.append(f"removed the members matching {change.filter}")
+        elif isinstance(change, directory.ReplaceMembers):
+            parts.append(f"set its members to {len(set(change.user_ids))} user(s)")
+    return "Updated group: " + ("; ".join(parts) if parts else "no change") + "."
 
 
 def _not_modified(call: Call, version: int) -> bool:

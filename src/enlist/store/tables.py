@@ -184,3 +184,23 @@ group_members = Table(
     Column("added", TS, nullable=False),
     Index("ix_group_members_user", "user_pk"),
 )
+
+activity = Table(
+    "activity",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("account_id", String(32), ForeignKey("accounts.id", ondelete="CASCADE")),
+    Column("at", TS, nullable=False),
+    Column("actor_type", String(10), nullable=False),  # scim, admin, operator
+    Column("actor", String(320), nullable=False),  # secret id, admin email, "cli"
+    Column("action", String(40), nullable=False),  # user.create, group.update, domain.verify, ...
+    Column("resource_type", String(20)),
+    Column("resource_id", String(64)),
+    Column("resource_name", String(320)),
+    Column("outcome", String(10), nullable=False),  # success, refused, error
+    Column("status", Integer),
+    Column("detail", Text, nullable=False),
+    Column("user_agent", String(300)),
+    Column("request_id", String(64)),
+    Index("ix_activity_account_pk", "account_id", "pk"),
+)

@@ -1,0 +1,42 @@
+"""Recording and reading the activity log that admins use to answer "why did Okta fail?"."""
+
+from __future__ import annotations
+
+import logging
+
+from enlist.domain.activity import Entry
+from enlist.store.activity import ActivityStore
+from enlist.store.db import Database
+
+log = logging.getLogger("enlist.activity")
+
+
+def record(db: Database, entry: Entry) -> None:
+    """Append an entry in its own transaction; a failure to log never fails the request."""
+    try:
+        with db.write() as conn:
+            ActivityStore(conn).append(entry)
+    except Exception:  # pragma: no cover - logged, and the caller's answer stands
+        log.exception("could not record activity %s for %s", entry.action, entry.account_id)
+
+
+def newest(
+    db: Database,
+    account_id: str,
+    *,
+    limit: int = 100,
+    before: int | None = None,
+    outcome: str | None = None,
+    resource_type: str | None = None,
+    text: str | None = None,
+) -> list[tuple[int, Entry]]:
+    """The account's entries, newest first, optionally filtered; `before` pages by position."""
+    with db.read() as conn:
+        return ActivityStore(conn).newest(
+            account_id,
+            limit=min(max(limit, 1), 500),
+            before=before,
+            outcome=outcome,
+            resource_type=resource_type,
+            text=text,
+        )

@@ -1,0 +1,86 @@
+"""Repository for the activity log: append-only rows, read newest first."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, insert, or_, select, true
+
+from enlist.domain.activity import Entry
+from enlist.store.accounts import as_utc
+from enlist.store.tables import activity
+
+
+class ActivityStore:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def append(self, entry: Entry) -> None:
+        self.conn.execute(
+            insert(activity).values(
+                account_id=entry.account_id,
+                at=entry.at,
+                actor_type=entry.actor_type,
+                actor=entry.actor,
+                action=entry.action,
+                resource_type=entry.resource_type,
+                resource_id=entry.resource_id,
+                resource_name=entry.resource_name,
+                outcome=entry.outcome,
+                status=entry.status,
+                detail=entry.detail,
+                user_agent=(entry.user_agent or "")[:300] or None,
+                request_id=entry.request_id,
+            )
+        )
+
+    def newest(
+        self,
+        account_id: str,
+        *,
+        limit: int = 100,
+        before: int | None = None,
+        outcome: str | None = None,
+        resource_type: str | None = None,
+        text: str | None = None,
+    ) -> list[tuple[int, Entry]]:
+        conditions: list[Any] = [activity.c.account_id == account_id]
+        if before is not None:
+            conditions.append(activity.c.pk < before)
+        if outcome:
+            conditions.append(activity.c.outcome == outcome)
+        if resource_type:
+            conditions.append(activity.c.resource_type == resource_type)
+        if text:
+            pattern = text.lower()
+            conditions.append(
+                or_(
+                    func.lower(activity.c.resource_name).contains(pattern, autoescape=True),
+                    func.lower(activity.c.detail).contains(pattern, autoescape=True),
+                    activity.c.action.contains(pattern, autoescape=True),
+                )
+            )
+        rows = self.conn.execute(
+            select(activity).where(and_(true(), *conditions)).order_by(activity.c.pk.desc()).limit(limit)
+        )
+        return [
+            (
+                row.pk,
+                Entry(
+                    account_id=row.account_id,
+                    at=as_utc(row.at) or row.at,
+                    actor_type=row.actor_type,
+                    actor=row.actor,
+                    action=row.action,
+                    resource_type=row.resource_type,
+                    resource_id=row.resource_id,
+                    resource_name=row.resource_name,
+                    outcome=row.outcome,
+                    status=row.status,
+                    detail=row.detail,
+                    user_agent=row.user_agent,
+                    request_id=row.request_id,
+                ),
+            )
+            for row in rows
+        ]
