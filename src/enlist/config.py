@@ -19,4 +19,9 @@ class Settings(BaseSettings):
     max_operations: int = 1000
     max_members_per_request: int = 10_000
     max_filter_length: int = 4096
+    # Requests per second allowed to one SCIM secret, with bursts up to rate_limit_burst;
+    # 0 turns the limit off. Shared across workers through Redis when redis_url is set.
+    rate_limit_per_second: float = 100.0
+    rate_limit_burst: int = 1000
+    redis_url: str = ""
     log_level: str = "info"

@@ -81,3 +81,11 @@ class TooMany(EnlistError):
     """The request asks for more than the advertised limits allow."""
 
     scim_type = "tooMany"
+
+
+class RateLimited(EnlistError):
+    """Too many requests with one secret; retry after the given number of seconds."""
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after

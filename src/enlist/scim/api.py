@@ -16,7 +16,15 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from enlist.config import Settings
-from enlist.domain.errors import EnlistError, InvalidSyntax, InvalidValue, NotFound, Unauthorized
+from enlist.domain.errors import (
+    EnlistError,
+    InvalidSyntax,
+    InvalidValue,
+    NotFound,
+    RateLimited,
+    Unauthorized,
+)
+from enlist.ratelimit import make_limiter
 from enlist.domain.model import Tenant
 from enlist.domain.rules import require_enterprise
 from enlist.request_id import request_id_of
@@ -97,6 +105,9 @@ class ScimApi:
     def __init__(self, db: Database, settings: Settings) -> None:
         self.db = db
         self.settings = settings
+        self.limiter = make_limiter(
+            settings.redis_url, settings.rate_limit_per_second, settings.rate_limit_burst
+        )
 
     # plumbing ----------------------------------------------------------------------
     def app(self) -> ASGIApp:
@@ -179,7 +190,14 @@ class ScimApi:
         found = _BEARER.match(call.headers.get("authorization", ""))
         if found is None:
             raise Unauthorized("Send the SCIM secret as 'Authorization: Bearer <secret>'.")
-        return tenancy.authenticate(self.db, found.group(1))
+        tenant = tenancy.authenticate(self.db, found.group(1))
+        verdict = self.limiter.take(tenant.secret_id)
+        if not verdict.allowed:
+            raise RateLimited(
+                f"Too many requests with this secret; retry in {verdict.retry_after} second(s).",
+                verdict.retry_after,
+            )
+        return tenant
 
     async def _read_body(self, request: Request) -> Any:
         limit = self.settings.max_body_bytes

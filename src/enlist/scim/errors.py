@@ -55,6 +55,8 @@ def error_response(
 
 
 def from_error(error: errors.EnlistError) -> Response:
+    if isinstance(error, errors.RateLimited):
+        return error_response(429, error.detail, None, {"Retry-After": str(error.retry_after)})
     return error_response(status_of(error), error.detail, error.scim_type)
 
 
