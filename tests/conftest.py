@@ -123,9 +123,10 @@ def make_tenant(db: Database) -> Any:
         plan: str = "enterprise",
         linked: bool = True,
         name: str | None = None,
+        password: str | None = None,
     ) -> TenantSetup:
         label = name or domain
-        account_id = tenancy.create_account(db, label, f"admin-{uuid.uuid4().hex[:8]}@{domain}", "pw-" + uuid.uuid4().hex)
+        account_id = tenancy.create_account(db, label, f"admin-{uuid.uuid4().hex[:8]}@{domain}", password)
         tenancy.create_calendar(db, account_id, f"{label} calendar", plan)
         organization_id = tenancy.create_organization(db, account_id, f"{label} org")
         tenancy.add_domain(db, account_id, domain, verified=True)
