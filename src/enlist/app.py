@@ -9,9 +9,10 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
+from enlist.admin.site import AdminSite
 from enlist.config import Settings
 from enlist.request_id import RequestId
 from enlist.scim.api import ScimApi
@@ -26,22 +27,19 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
-    async def home(request: Request) -> Response:
-        return HTMLResponse(
-            "<!doctype html><html lang=en><meta charset=utf-8><title>Enlist</title>"
-            "<h1>Enlist</h1><p>The SCIM 2.0 API is at <code>/scim/v2</code>.</p></html>"
-        )
+    scim = ScimApi(db, settings)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
+        scim.close()
         db.dispose()
 
     app = Starlette(
         routes=[
             Route("/healthz", healthz),
-            Mount("/scim/v2", app=ScimApi(db, settings).app()),
-            Route("/", home),
+            Mount("/scim/v2", app=scim.app()),
+            Mount("/", app=AdminSite(db, settings).app()),
         ],
         lifespan=lifespan,
         middleware=[Middleware(RequestId)],

@@ -12,7 +12,7 @@ import typer
 
 from enlist.config import Settings
 from enlist.domain.errors import EnlistError
-from enlist.services import tenancy
+from enlist.services import sessions, tenancy
 from enlist.store.db import Database
 
 app = typer.Typer(
@@ -188,20 +188,25 @@ def secret_revoke(
     _print(as_json, {"id": secret_id, "revoked": True}, f"Secret {secret_id} is revoked.")
 
 
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """How `enlist serve` runs uvicorn (bench/ serves its comparison apps the same way)."""
+    return {"log_level": settings.log_level, "access_log": settings.access_log, "proxy_headers": True}
+
+
 def _serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
     import uvicorn
 
+    options = uvicorn_options(settings)
     if workers > 1:
         import os
 
         os.environ["ENLIST_DATABASE_URL"] = settings.database_url
         Database.open(settings.database_url).dispose()  # migrate once, before workers start
-        uvicorn.run("enlist.app:create_app", factory=True, host=host, port=port, workers=workers,
-                    log_level=settings.log_level, proxy_headers=True)
+        uvicorn.run("enlist.app:create_app", factory=True, host=host, port=port, workers=workers, **options)
         return
     from enlist.app import create_app
 
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level, proxy_headers=True)
+    uvicorn.run(create_app(settings), host=host, port=port, **options)
 
 
 @app.command()
@@ -239,6 +244,7 @@ def _demo_tenant(db: Database) -> dict[str, Any]:
     else:
         account_id = account["id"]
         tenancy.set_password(db, account_id, password)
+        sessions.forget_failed_sign_ins(db, DEMO_EMAIL)  # the new password works at once
     created = tenancy.create_secret(db, DEMO_DOMAIN, account_id)
     return {"account": account_id, "secret_id": created.id, "token": created.secret, "password": password}
 
@@ -275,7 +281,8 @@ def demo(
         f"  Authorization (Bearer): {payload['api_token']}\n"
         f"  (the token is shown only now; users must have emails @{DEMO_DOMAIN})\n\n"
         f"Sign in to the admin pages at {payload['admin_url']}\n"
-        f"  email: {DEMO_EMAIL}\n  password: {payload['admin_password']}\n\n"
+        f"  email: {DEMO_EMAIL}\n  password: {payload['admin_password']}"
+        "  (a new one each time the demo starts)\n\n"
         "Try it:\n"
         f"  curl -H 'Authorization: Bearer {payload['api_token']}' "
         f"'{payload['scim_base_url']}/Users?startIndex=1&count=2'\n",

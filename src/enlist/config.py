@@ -24,4 +24,13 @@ class Settings(BaseSettings):
     rate_limit_per_second: float = 100.0
     rate_limit_burst: int = 1000
     redis_url: str = ""
+    # Signs the admin session cookie; every worker must share it. When empty, a key is
+    # generated once and stored in the database (table server_keys).
+    session_key: str = ""
+    # Failed admin sign-ins allowed per email (4x per client address) within the window.
+    sign_in_max_failures: int = 5
+    sign_in_window_seconds: int = 900
     log_level: str = "info"
+    # One log line per HTTP request from uvicorn; off by default (it costs ~10% of a small
+    # request's time, and the proxy in front usually logs requests anyway).
+    access_log: bool = False

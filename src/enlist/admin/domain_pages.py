@@ -1,0 +1,232 @@
+"""Trusted Domains: add, prove ownership by DNS, link an organization, create and revoke secrets."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from starlette.responses import Response
+
+from enlist.admin.site import Handler, Visit
+from enlist.dns import TxtResolver
+from enlist.domain.errors import EnlistError, NotFound
+from enlist.services import tenancy
+
+if TYPE_CHECKING:
+    from enlist.store.accounts import DomainRow
+
+
+def domains_page(visit: Visit, status: int = 200, error: str | None = None) -> Response:
+    account_id = visit.account_id
+    organizations = {o.id: o for o in tenancy.organizations(visit.db, account_id)}
+    rows = []
+    for domain in tenancy.domains(visit.db, account_id):
+        active = [
+            s
+            for s in tenancy.domain_secrets(visit.db, account_id, domain.id)
+            if s.revoked_at is None
+        ]
+        used = [s.last_used for s in active if s.last_used]
+        rows.append(
+            {
+                "domain": domain,
+                "organization": organizations.get(domain.organization_id or ""),
+                "secrets": len(active),
+                "last_used": max(used) if used else None,
+            }
+        )
+    return visit.render(
+        "domains.html",
+        status_code=status,
+        rows=rows,
+        error=error,
+        has_enterprise=tenancy.has_enterprise_calendar(visit.db, account_id),
+        form={"name": visit.field("name")},
+    )
+
+
+def add_domain(visit: Visit) -> Response:
+    name = visit.field("name")
+    try:
+        domain = tenancy.add_domain(visit.db, visit.account_id, name)
+    except EnlistError as refused:
+        visit.record(
+            "domain.add",
+            "refused",
+            f"Refused to add the domain {name!r}: {refused.detail}",
+            resource_type="Domain",
+            resource_name=name or None,
+        )
+        return domains_page(visit, 400, refused.detail)
+    visit.record(
+        "domain.add",
+        "success",
+        f"Added the trusted domain {domain.name} (not verified yet).",
+        resource_type="Domain",
+        resource_id=domain.id,
+        resource_name=domain.name,
+    )
+    return visit.redirect(
+        f"/domains/{domain.id}",
+        f"Added {domain.name}. Publish the TXT record below in its DNS, then press Verify now.",
+    )
+
+
+def _domain(visit: Visit) -> DomainRow:
+    return tenancy.account_domain(visit.db, visit.account_id, visit.request.path_params["id"])
+
+
+def _domain_page(
+    visit: Visit,
+    domain: DomainRow,
+    *,
+    status: int = 200,
+    verify_error: str | None = None,
+    save_error: str | None = None,
+) -> Response:
+    account_id = visit.account_id
+    organizations = tenancy.organizations(visit.db, account_id)
+    linked = next((o for o in organizations if o.id == domain.organization_id), None)
+    return visit.render(
+        "domain.html",
+        status_code=status,
+        domain=domain,
+        txt_record=tenancy.txt_record(domain),
+        organizations=organizations,
+        linked=linked,
+        secrets=tenancy.domain_secrets(visit.db, account_id, domain.id),
+        has_enterprise=tenancy.has_enterprise_calendar(visit.db, account_id),
+        scim_base_url=visit.scim_base_url(),
+        verify_error=verify_error,
+        save_error=save_error,
+        chosen=visit.field("organization_id") or domain.organization_id or "",
+        add_secret=bool(visit.field("add_secret")),
+    )
+
+
+def domain_page(visit: Visit) -> Response:
+    return _domain_page(visit, _domain(visit))
+
+
+def verify_domain(visit: Visit) -> Response:
+    domain = _domain(visit)
+    if domain.verified:
+        return visit.redirect(f"/domains/{domain.id}", f"{domain.name} is already verified.")
+    lookup = TxtResolver(visit.site.settings.dns_server)
+    try:
+        verified = tenancy.verify_domain(visit.db, domain.name, lookup, visit.account_id)
+    except EnlistError as refused:
+        visit.record(
+            "domain.verify",
+            "refused",
+            f"Could not verify {domain.name}: {refused.detail}",
+            resource_type="Domain",
+            resource_id=domain.id,
+            resource_name=domain.name,
+        )
+        return _domain_page(visit, domain, status=400, verify_error=refused.detail)
+    visit.record(
+        "domain.verify",
+        "success",
+        f"Verified {verified.name}: its DNS TXT record was found.",
+        resource_type="Domain",
+        resource_id=verified.id,
+        resource_name=verified.name,
+    )
+    return visit.redirect(
+        f"/domains/{verified.id}",
+        f"{verified.name} is verified. Now link an organization and add a SCIM secret.",
+    )
+
+
+def save_domain(visit: Visit) -> Response:
+    """The edit form: link the chosen organization, and create a secret when asked to."""
+    domain = _domain(visit)
+    chosen, add_secret = visit.field("organization_id"), bool(visit.field("add_secret"))
+    changed: list[str] = []
+    try:
+        if chosen and chosen != domain.organization_id:
+            domain = tenancy.link_account_domain(visit.db, visit.account_id, domain.id, chosen)
+            organization = tenancy.account_organization(visit.db, visit.account_id, chosen)
+            visit.record(
+                "domain.link",
+                "success",
+                f"Linked {domain.name} to the organization {organization.name}; "
+                "groups provisioned through it land there.",
+                resource_type="Domain",
+                resource_id=domain.id,
+                resource_name=domain.name,
+            )
+            changed.append(f"linked to {organization.name}")
+        created = (
+            tenancy.create_secret(visit.db, domain.name, visit.account_id) if add_secret else None
+        )
+    except NotFound:
+        raise
+    except EnlistError as refused:
+        what = "add a SCIM secret to" if add_secret else "save"
+        visit.record(
+            "secret.create" if add_secret else "domain.link",
+            "refused",
+            f"Could not {what} {domain.name}: {refused.detail}",
+            resource_type="Secret" if add_secret else "Domain",
+            resource_id=domain.id,
+            resource_name=domain.name,
+        )
+        return _domain_page(visit, domain, status=400, save_error=refused.detail)
+    if created is None:
+        message = f"Saved: {domain.name} is {changed[0]}." if changed else "Nothing was changed."
+        return visit.redirect(f"/domains/{domain.id}", message)
+    hint = created.secret[:8] + "…"
+    visit.record(
+        "secret.create",
+        "success",
+        f"Created the SCIM secret {hint} for {domain.name}.",
+        resource_type="Secret",
+        resource_id=created.id,
+        resource_name=domain.name,
+    )
+    return visit.render(
+        "secret_created.html",
+        domain=domain,
+        secret=created.secret,
+        hint=hint,
+        linked=bool(domain.organization_id),
+        has_enterprise=tenancy.has_enterprise_calendar(visit.db, visit.account_id),
+        scim_base_url=visit.scim_base_url(),
+        changed=changed,
+    )
+
+
+def revoke_secret(visit: Visit) -> Response:
+    domain = _domain(visit)
+    secret_id = visit.request.path_params["secret_id"]
+    found = [
+        s
+        for s in tenancy.domain_secrets(visit.db, visit.account_id, domain.id)
+        if s.id == secret_id
+    ]
+    if not found:
+        raise NotFound(f"There is no SCIM secret {secret_id}.")
+    tenancy.revoke_secret(visit.db, secret_id, visit.account_id)
+    visit.record(
+        "secret.revoke",
+        "success",
+        f"Revoked the SCIM secret {found[0].hint} of {domain.name}; requests using it now get 401.",
+        resource_type="Secret",
+        resource_id=secret_id,
+        resource_name=domain.name,
+    )
+    return visit.redirect(
+        f"/domains/{domain.id}",
+        f"Revoked the secret {found[0].hint}. Requests that use it are refused from now on.",
+    )
+
+
+ROUTES: list[tuple[str, list[str], Handler, bool]] = [
+    ("/domains", ["GET"], domains_page, False),
+    ("/domains", ["POST"], add_domain, False),
+    ("/domains/{id}", ["GET"], domain_page, False),
+    ("/domains/{id}", ["POST"], save_domain, False),
+    ("/domains/{id}/verify", ["POST"], verify_domain, False),
+    ("/domains/{id}/secrets/{secret_id}/revoke", ["POST"], revoke_secret, False),
+]

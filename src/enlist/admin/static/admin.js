@@ -1,0 +1,43 @@
+// Enlist admin: copy buttons and confirmations. Everything works without it, only less handily.
+(function () {
+  "use strict";
+
+  function announce(id, text) {
+    var region = document.querySelector('[data-copied-for="' + id + '"]');
+    if (region) {
+      region.textContent = text;
+      window.setTimeout(function () { region.textContent = ""; }, 4000);
+    }
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-copy]");
+    if (!button) return;
+    var field = document.querySelector(button.getAttribute("data-copy"));
+    if (!field) return;
+    var value = field.value;
+    var done = function () {
+      button.textContent = "Copied";
+      announce(field.id, "Copied to the clipboard.");
+      window.setTimeout(function () { button.textContent = "Copy"; }, 2000);
+    };
+    var fallback = function () {
+      field.focus();
+      field.select();
+      try {
+        if (document.execCommand("copy")) { done(); return; }
+      } catch (e) { /* fall through */ }
+      announce(field.id, "Selected: press Ctrl+C (or Cmd+C) to copy.");
+    };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(value).then(done, fallback);
+    } else {
+      fallback();
+    }
+  });
+
+  document.addEventListener("submit", function (event) {
+    var message = event.target.getAttribute("data-confirm");
+    if (message && !window.confirm(message)) event.preventDefault();
+  }, true);
+})();

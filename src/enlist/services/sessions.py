@@ -1,0 +1,130 @@
+"""Admin sign-in use cases: sessions, the key that signs their cookie, and attempt limits.
+
+Everything here lives in the database, so any number of worker processes agree on who
+is signed in, which key signs the cookie, and how many times an email failed lately.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from enlist.clock import now
+from enlist.domain.errors import RateLimited, Unauthorized
+from enlist.services import tenancy
+from enlist.store.db import Database
+from enlist.store.sessions import SessionRow, SessionStore
+
+SESSION_KEY_NAME = "session"
+SESSION_LIFETIME = timedelta(hours=12)
+
+
+@dataclass(frozen=True)
+class SignInLimit:
+    """At most `failures` failed attempts per email (and 4x that per client) per `window`."""
+
+    failures: int = 5
+    window: timedelta = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class NewSession:
+    token: str  # goes into the cookie only; the database keeps its digest
+    account_id: str
+    email: str
+    expires: datetime
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def session_key(db: Database, configured: str = "") -> bytes:
+    """The key that signs admin cookies: ENLIST_SESSION_KEY, else one stored in the database
+    (made by whichever process needs it first, then read by all the others)."""
+    if configured:
+        return configured.encode("utf-8")
+    with db.read() as conn:
+        stored = SessionStore(conn).key(SESSION_KEY_NAME)
+    if stored is None:
+        with db.write() as conn:
+            store = SessionStore(conn)
+            store.add_key(SESSION_KEY_NAME, secrets.token_urlsafe(48), now())
+            stored = store.key(SESSION_KEY_NAME)
+    assert stored is not None
+    return stored.encode("utf-8")
+
+
+def _keys(email: str, client: str | None) -> tuple[str, str | None]:
+    return f"email:{email.strip().lower()}"[:400], (f"ip:{client}"[:400] if client else None)
+
+
+def _check_limit(
+    store: SessionStore, key: str, allowed: int, limit: SignInLimit, moment: datetime
+) -> None:
+    count, oldest = store.failures_since(key, moment - limit.window)
+    if count >= allowed:
+        wait = (oldest or moment) + limit.window - moment
+        minutes = max(1, math.ceil(wait.total_seconds() / 60))
+        raise RateLimited(
+            f"Too many failed sign-in attempts. Try again in {minutes} minute{'s' if minutes > 1 else ''}.",
+            retry_after=max(1, math.ceil(wait.total_seconds())),
+        )
+
+
+def sign_in(
+    db: Database,
+    email: str,
+    password: str,
+    client: str | None = None,
+    limit: SignInLimit = SignInLimit(),
+) -> NewSession:
+    """Check the admin's email and password and open a session.
+
+    Refuses with RateLimited once the email (or the client address) has failed too often
+    within the window, before the password is even checked, so guessing stops there.
+    """
+    email_key, client_key = _keys(email, client)
+    moment = now()
+    with db.read() as conn:
+        store = SessionStore(conn)
+        _check_limit(store, email_key, limit.failures, limit, moment)
+        if client_key:
+            _check_limit(store, client_key, limit.failures * 4, limit, moment)
+    account_id = tenancy.check_password(db, email.strip(), password)
+    if account_id is None:
+        with db.write() as conn:
+            store = SessionStore(conn)
+            store.forget_failures_before(moment - limit.window)
+            store.add_failure([k for k in (email_key, client_key) if k], moment)
+        raise Unauthorized("The email or password is not right.")
+    token = secrets.token_urlsafe(32)
+    expires = moment + SESSION_LIFETIME
+    with db.write() as conn:
+        store = SessionStore(conn)
+        store.clear_failures(email_key)
+        store.end_expired_sessions(moment)
+        store.add_session(_digest(token), account_id, moment, expires)
+    return NewSession(token=token, account_id=account_id, email=email.strip(), expires=expires)
+
+
+def forget_failed_sign_ins(db: Database, email: str) -> None:
+    """Lift an email's sign-in lock (the operator reset its password, e.g. `enlist demo`)."""
+    with db.write() as conn:
+        SessionStore(conn).clear_failures(_keys(email, None)[0])
+
+
+def current_session(db: Database, token: str) -> SessionRow | None:
+    """Who a session token belongs to, while it has not expired or been signed out."""
+    if not token or len(token) > 200:
+        return None
+    with db.read() as conn:
+        return SessionStore(conn).session(_digest(token), now())
+
+
+def sign_out(db: Database, token: str) -> None:
+    with db.write() as conn:
+        SessionStore(conn).end_session(_digest(token))
