@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -66,20 +67,23 @@ def setup_tenant(env: dict[str, str], domain: str = "example.com", plan: str = "
 def serving(env: dict[str, str], *extra_args: str, startup_seconds: float = 60.0) -> Iterator[str]:
     """Start `enlist serve` on a free port; yield its base URL; stop it afterwards."""
     port = free_port()
+    # A file, not a pipe: a server logging many errors would block on a full pipe nobody reads.
+    output = tempfile.TemporaryFile()
     process = subprocess.Popen(
         [sys.executable, "-m", "enlist", "serve", "--host", "127.0.0.1", "--port", str(port), *extra_args],
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=output,
     )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + startup_seconds
         while True:
             if process.poll() is not None:
+                output.seek(0)
                 raise RuntimeError(
                     f"enlist serve exited with {process.returncode}: "
-                    f"{process.stderr.read().decode()[-2000:] if process.stderr else ''}"
+                    f"{output.read().decode(errors='replace')[-2000:]}"
                 )
             try:
                 if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
@@ -97,3 +101,4 @@ def serving(env: dict[str, str], *extra_args: str, startup_seconds: float = 60.0
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        output.close()
