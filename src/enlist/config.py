@@ -19,6 +19,10 @@ class Settings(BaseSettings):
     max_operations: int = 1000
     max_members_per_request: int = 10_000
     max_filter_length: int = 4096
+    # RFC 9865 cursor pagination: page size when a request gives no count, and how long a
+    # cursor stays valid (both advertised in ServiceProviderConfig.pagination).
+    default_page_size: int = 100
+    cursor_timeout: int = 3600
     # Requests per second allowed to one SCIM secret, with bursts up to rate_limit_burst;
     # 0 turns the limit off. Shared across workers through Redis when redis_url is set.
     rate_limit_per_second: float = 100.0
@@ -30,6 +34,10 @@ class Settings(BaseSettings):
     # Failed admin sign-ins allowed per email (4x per client address) within the window.
     sign_in_max_failures: int = 5
     sign_in_window_seconds: int = 900
+    # Key for the HMAC digests of SCIM secrets. Set it in production to keep it out of the
+    # database; when empty, one is generated and stored in the database on first use.
+    # Changing it invalidates every existing secret.
+    secret_key: str = ""
     log_level: str = "info"
     # One log line per HTTP request from uvicorn; off by default (it costs ~10% of a small
     # request's time, and the proxy in front usually logs requests anyway).

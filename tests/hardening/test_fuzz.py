@@ -61,8 +61,10 @@ def _assert_clean(response: Any) -> None:
     event(f"status {response.status_code}")
     assert response.status_code < 500, response.text
     assert "Traceback" not in response.text
+    sent = str(response.request.url) + response.request.content.decode("utf-8", "replace")
     for marker in FOREIGN_MARKERS:
-        assert marker not in response.text
+        if marker not in sent:  # an answer may quote what the request itself said
+            assert marker not in response.text
     if response.status_code >= 400:
         body = response.json()
         assert body["schemas"] == [ERROR_URN] and body["status"] == str(response.status_code)

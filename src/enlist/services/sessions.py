@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from enlist.clock import now
 from enlist.domain.errors import RateLimited, Unauthorized
 from enlist.services import tenancy
+from enlist.services.keys import server_key
 from enlist.store.db import Database
 from enlist.store.sessions import SessionRow, SessionStore
 
@@ -45,17 +46,7 @@ def _digest(token: str) -> str:
 def session_key(db: Database, configured: str = "") -> bytes:
     """The key that signs admin cookies: ENLIST_SESSION_KEY, else one stored in the database
     (made by whichever process needs it first, then read by all the others)."""
-    if configured:
-        return configured.encode("utf-8")
-    with db.read() as conn:
-        stored = SessionStore(conn).key(SESSION_KEY_NAME)
-    if stored is None:
-        with db.write() as conn:
-            store = SessionStore(conn)
-            store.add_key(SESSION_KEY_NAME, secrets.token_urlsafe(48), now())
-            stored = store.key(SESSION_KEY_NAME)
-    assert stored is not None
-    return stored.encode("utf-8")
+    return server_key(db, SESSION_KEY_NAME, configured)
 
 
 def _keys(email: str, client: str | None) -> tuple[str, str | None]:

@@ -8,7 +8,8 @@ import re
 import secrets as random_secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from functools import cache
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from sqlalchemy.exc import IntegrityError
@@ -16,7 +17,8 @@ from sqlalchemy.exc import IntegrityError
 from enlist.clock import now
 from enlist.domain.errors import Conflict, InvalidValue, NotFound, Unauthorized
 from enlist.domain.model import Plan, Tenant
-from enlist.store.accounts import AccountStore, DomainRow
+from enlist.domain.providers import Provider
+from enlist.store.accounts import AccountStore, DomainRow, SecretRow, as_utc
 from enlist.store.db import Database
 
 TXT_PREFIX = "enlist-domain-verification="
@@ -213,8 +215,23 @@ def link_domain(db: Database, name: str, organization_id: str) -> DomainRow:
 # secrets ---------------------------------------------------------------------------
 
 
-def digest(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+SECRET_DIGEST_KEY = "secret-digest"
+
+
+def digest(db: Database, token: str) -> str:
+    """HMAC-SHA256 of a secret under the server key (ENLIST_SECRET_KEY, else the database's):
+    a stolen table of digests cannot be checked against guesses without the key."""
+    from enlist.services.keys import server_key
+
+    key = server_key(db, SECRET_DIGEST_KEY, _configured_secret_key())
+    return hmac.new(key, token.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+@cache
+def _configured_secret_key() -> str:
+    from enlist.config import Settings
+
+    return Settings().secret_key
 
 
 @dataclass(frozen=True)
@@ -232,10 +249,9 @@ def create_secret(db: Database, domain_name: str, account_id: str | None = None)
             f"The domain {domain.name} is not verified yet; publish its TXT record and verify it first."
         )
     token = SECRET_PREFIX + random_secrets.token_urlsafe(32)  # 256 bits
+    hashed = digest(db, token)  # before the write: the key may need a write of its own
     with db.write() as conn:
-        secret_id = AccountStore(conn).add_secret(
-            domain.account_id, domain.id, digest(token), token[:8] + "…"
-        )
+        secret_id = AccountStore(conn).add_secret(domain.account_id, domain.id, hashed, token[:8] + "…")
     return NewSecret(id=secret_id, secret=token, domain=domain.name)
 
 
@@ -253,7 +269,7 @@ def authenticate(db: Database, token: str) -> Tenant:
     token = token.strip()
     if not token.startswith(SECRET_PREFIX) or len(token) > 200:
         raise Unauthorized("The bearer token is not a valid Enlist SCIM secret.")
-    wanted = digest(token)
+    wanted = digest(db, token)
     with db.read() as conn:
         found = AccountStore(conn).tenant_for_digest(wanted)
     if found is None or not hmac.compare_digest(found[1], wanted):
@@ -278,3 +294,129 @@ def set_password(db: Database, account_id: str, password: str) -> None:
 
     with db.write() as conn:
         conn.execute(update(accounts).where(accounts.c.id == account_id).values(password_hash=_hasher().hash(password)))
+
+
+# account-scoped reads and edits for the admin pages ------------------------------------
+
+
+@dataclass(frozen=True)
+class CalendarRow:
+    id: str
+    name: str
+    plan: str
+    created: datetime
+
+
+@dataclass(frozen=True)
+class OrganizationRow:
+    id: str
+    name: str
+    created: datetime
+
+
+@dataclass(frozen=True)
+class SecretUse:
+    """A secret as the activity log names it: its hint and the domain it belongs to."""
+
+    id: str
+    hint: str
+    domain: str
+
+
+def calendars(db: Database, account_id: str) -> list[CalendarRow]:
+    with db.read() as conn:
+        rows = AccountStore(conn).calendars(account_id)
+    return [CalendarRow(r["id"], r["name"], r["plan"], as_utc(r["created"]) or now()) for r in rows]
+
+
+def has_enterprise_calendar(db: Database, account_id: str) -> bool:
+    return any(c.plan == Plan.enterprise.value for c in calendars(db, account_id))
+
+
+def organizations(db: Database, account_id: str) -> list[OrganizationRow]:
+    with db.read() as conn:
+        rows = AccountStore(conn).organizations(account_id)
+    return [OrganizationRow(r["id"], r["name"], as_utc(r["created"]) or now()) for r in rows]
+
+
+def account_organization(db: Database, account_id: str, organization_id: str) -> OrganizationRow:
+    """One of the account's organizations; another account's id is NotFound, like no id."""
+    for organization in organizations(db, account_id):
+        if organization.id == organization_id:
+            return organization
+    raise NotFound(f"There is no organization {organization_id}.")
+
+
+def domains(db: Database, account_id: str) -> list[DomainRow]:
+    with db.read() as conn:
+        return AccountStore(conn).domains(account_id)
+
+
+def account_domain(db: Database, account_id: str, domain_id: str) -> DomainRow:
+    """One of the account's trusted domains; another account's id is NotFound, like no id."""
+    with db.read() as conn:
+        found = AccountStore(conn).domain_by_id(domain_id)
+    if found is None or found.account_id != account_id:
+        raise NotFound(f"There is no trusted domain {domain_id}.")
+    return found
+
+
+def domain_secrets(db: Database, account_id: str, domain_id: str) -> list[SecretRow]:
+    """The domain's secrets, newest first (revoked ones too, with when)."""
+    domain = account_domain(db, account_id, domain_id)
+    with db.read() as conn:
+        return AccountStore(conn).secrets_for_domain(domain.id)
+
+
+def account_secrets(db: Database, account_id: str) -> dict[str, SecretUse]:
+    """Every secret of the account by id, to name the actor of SCIM activity."""
+    found: dict[str, SecretUse] = {}
+    with db.read() as conn:
+        store = AccountStore(conn)
+        for domain in store.domains(account_id):
+            for secret in store.secrets_for_domain(domain.id):
+                found[secret.id] = SecretUse(secret.id, secret.hint, domain.name)
+    return found
+
+
+def link_account_domain(
+    db: Database, account_id: str, domain_id: str, organization_id: str
+) -> DomainRow:
+    """Link one of the account's domains to one of its organizations (others' ids: NotFound)."""
+    domain = account_domain(db, account_id, domain_id)
+    account_organization(db, account_id, organization_id)
+    return link_domain(db, domain.name, organization_id)
+
+
+# the account's identity provider (wording only) ----------------------------------------
+
+
+def _provider(name: str) -> Provider:
+    try:
+        return Provider(name.strip().lower())
+    except ValueError:
+        raise InvalidValue(
+            f"{name!r} is not an identity provider Enlist knows; choose one of "
+            f"{', '.join(p.value for p in Provider)}."
+        ) from None
+
+
+def account_provider(db: Database, account_id: str) -> Provider:
+    """The identity provider the account set up (Okta unless told otherwise)."""
+    with db.read() as conn:
+        account = AccountStore(conn).account(account_id)
+    if account is None:
+        raise NotFound(f"There is no account {account_id}.")
+    try:
+        return Provider(account["provider"])
+    except ValueError:  # a name a later version knows: the neutral wording
+        return Provider.generic
+
+
+def set_account_provider(db: Database, account_id: str, provider: str) -> Provider:
+    """Name the account's identity provider; only setup instructions and wording follow it."""
+    chosen = _provider(provider)
+    with db.write() as conn:
+        if not AccountStore(conn).set_provider(account_id, chosen.value):
+            raise NotFound(f"There is no account {account_id}.")
+    return chosen

@@ -2,23 +2,31 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, make_url
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# Threads that run database work at once in a server process (see scim/api.py). More only
+# queue on the GIL; the pools keep at least this many connections open.
+CONCURRENCY = 8
 
 
 def make_engine(url: str) -> Engine:
     """An engine tuned for its backend: SQLite in WAL mode with write transactions
     that take the lock up front (so two writers queue instead of deadlocking)."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        pool: dict[str, Any] = {}
+        if make_url(url).database not in (None, "", ":memory:"):
+            # Keep a connection per worker thread: opening one replays the PRAGMAs below.
+            pool = {"pool_size": CONCURRENCY, "max_overflow": CONCURRENCY}
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **pool)
         _tune_sqlite(engine)
         return engine
     return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
@@ -49,9 +57,29 @@ def upgrade(engine: Engine) -> None:
     """Create or upgrade the schema to the newest migration (safe to repeat)."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.upgrade(config, "head")
+    with engine.connect() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:
+            # SQLite changes a constraint by rebuilding the table: the old one is dropped,
+            # and with foreign keys on that drop would delete the rows referring to it
+            # (emails, memberships). The pragma is ignored inside a transaction: set it first.
+            _sqlite_pragma(conn, "PRAGMA foreign_keys=OFF")
+        try:
+            with conn.begin():
+                config.attributes["connection"] = conn
+                command.upgrade(config, "head")
+                if sqlite and conn.exec_driver_sql("PRAGMA foreign_key_check").first():
+                    raise RuntimeError("the schema upgrade left rows with dangling foreign keys")
+        finally:
+            if sqlite:
+                _sqlite_pragma(conn, "PRAGMA foreign_keys=ON")
+
+
+def _sqlite_pragma(conn: Connection, statement: str) -> None:
+    """Run a pragma outside any transaction (on the driver's own connection)."""
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    driver.execute(statement)
 
 
 class Database:
@@ -59,6 +87,15 @@ class Database:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        # Values that never change once stored (server keys), read once per process.
+        self.constants: dict[str, bytes] = {}
+        self._autocommit_reads = engine.dialect.name == "postgresql"
+        # SQLite allows one writer; its busy handler polls with sleeps of up to 100 ms, so
+        # this process's writers queue on a lock instead (others' still meet busy_timeout;
+        # reentrant, so a nested write in one thread meets busy_timeout as it did before).
+        self._writers: AbstractContextManager[Any] = (
+            threading.RLock() if engine.dialect.name == "sqlite" else nullcontext()
+        )
 
     @classmethod
     def open(cls, url: str, *, migrate: bool = True) -> Database:
@@ -69,12 +106,18 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        with self.engine.connect() as conn, conn.begin():
-            yield conn
+        with self.engine.connect() as conn:
+            if self._autocommit_reads:
+                # PostgreSQL at READ COMMITTED gives every statement its own snapshot, in a
+                # transaction or not: a read-only one only adds BEGIN and COMMIT round trips.
+                yield conn.execution_options(isolation_level="AUTOCOMMIT")
+                return
+            with conn.begin():
+                yield conn
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
-        with self.engine.connect() as conn:
+        with self._writers, self.engine.connect() as conn:
             conn = conn.execution_options(enlist_write=True)
             with conn.begin():
                 yield conn

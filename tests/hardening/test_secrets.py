@@ -1,0 +1,45 @@
+"""SCIM secrets: 256 random bits, shown once, kept only as an HMAC digest under a server key."""
+
+import hashlib
+
+from sqlalchemy import select
+
+from enlist.services import tenancy
+from enlist.store.db import Database
+from enlist.store.tables import scim_secrets
+
+
+def _rows(db):
+    with db.read() as conn:
+        return [dict(r._mapping) for r in conn.execute(select(scim_secrets))]
+
+
+def test_the_database_never_holds_the_secret_or_its_plain_hash(db, tenant):
+    (row,) = _rows(db)
+    stored = " ".join(str(v) for v in row.values())
+    assert tenant.token not in stored
+    assert hashlib.sha256(tenant.token.encode()).hexdigest() not in stored
+    assert row["hint"] == tenant.token[:8] + "…"
+
+
+def test_secrets_carry_256_bits_and_are_never_reused(db, tenant):
+    more = {tenancy.create_secret(db, tenant.domain, tenant.account_id).secret for _ in range(20)}
+    assert len(more | {tenant.token}) == 21
+    assert all(len(s) >= len("enl_") + 43 for s in more)  # 32 random bytes, base64url
+
+
+def test_another_process_with_the_same_database_accepts_the_secret(db, tenant, database_url):
+    other = Database.open(database_url)  # a second worker: it reads the same stored key
+    try:
+        assert tenancy.authenticate(other, tenant.token).account_id == tenant.account_id
+    finally:
+        other.dispose()
+
+
+def test_several_secrets_work_at_once_for_rotation(client, db, tenant):
+    newer = tenancy.create_secret(db, tenant.domain, tenant.account_id).secret
+    for token in (tenant.token, newer):
+        assert client.get("/scim/v2/Users", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    tenancy.revoke_secret(db, tenant.secret_id)
+    assert client.get("/scim/v2/Users", headers={"Authorization": f"Bearer {tenant.token}"}).status_code == 401
+    assert client.get("/scim/v2/Users", headers={"Authorization": f"Bearer {newer}"}).status_code == 200
