@@ -27,7 +27,10 @@ from scim2_models.path import (
     Present,
     ValuePath,
 )
-from sqlalchemy import ColumnElement, and_, false, not_, or_, true
+from sqlalchemy import ColumnElement, String, and_, false, not_, or_, true
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 from enlist.domain.errors import InvalidFilter, Sensitive
 
@@ -84,9 +87,13 @@ class SqlFilter(FilterVisitor[ColumnElement[bool]]):
 
     # resolution -----------------------------------------------------------------
     def _key(self, path: AttrPath) -> tuple[str, str | None]:
-        if path.uri is not None and path.uri.lower() not in self.schema_urns:
-            raise InvalidFilter(f"The filter names the unknown schema {path.uri}.")
         name = path.attr.lower()
+        if path.uri is not None and path.uri.lower() not in self.schema_urns:
+            # an extension's attributes are keyed by their full URN ("urn:...:user:department")
+            prefix = path.uri.lower() + ":"
+            if not any(key.startswith(prefix) for key in self.attributes):
+                raise InvalidFilter(f"The filter names the unknown schema {path.uri}.")
+            return prefix + name, path.sub_attr.lower() if path.sub_attr else None
         if name in SENSITIVE:
             raise Sensitive("Filtering on password is not allowed.")
         return name, path.sub_attr.lower() if path.sub_attr else None
@@ -114,6 +121,13 @@ class SqlFilter(FilterVisitor[ColumnElement[bool]]):
         if isinstance(attribute, Column):
             return compare(attribute, node.op, node.value, node.attr_path)
         field = self._field(attribute, sub, node.attr_path)
+        if node.value is None and node.op in (CompareOperator.eq, CompareOperator.ne):
+            # scim2-models reads an absent collection as one null value, so `eq null`
+            # also matches resources without rows, and `ne null` needs at least one row
+            null = attribute.rows(field.sql.is_(None))
+            if node.op == CompareOperator.eq:
+                return or_(not_(attribute.rows(true())), null)
+            return and_(attribute.rows(true()), not_(null))
         if node.op == CompareOperator.ne:
             # "no value equals the operand", as scim2-models evaluates ne on a collection
             matched = compare(field, CompareOperator.eq, node.value, node.attr_path)
@@ -121,6 +135,14 @@ class SqlFilter(FilterVisitor[ColumnElement[bool]]):
         return attribute.rows(compare(field, node.op, node.value, node.attr_path))
 
     def visit_present(self, node: Present) -> ColumnElement[bool]:
+        name, sub = self._key(node.attr_path)
+        if sub is None and name not in self.attributes:
+            # a complex attribute such as `name` is present when any of its parts is
+            parts = [
+                a for key, a in self.attributes.items() if key.startswith(f"{name}.") and isinstance(a, Column)
+            ]
+            if parts:
+                return or_(*(present(part) for part in parts))
         attribute, sub = self._lookup(node.attr_path)
         if isinstance(attribute, Column):
             return present(attribute)
@@ -145,6 +167,28 @@ class SqlFilter(FilterVisitor[ColumnElement[bool]]):
         return attribute.rows(inner.visit(node.val_filter))
 
 
+class by_code_point(FunctionElement[str]):
+    """A text expression ordered by code point, as scim2-models (Python) orders strings.
+
+    SQLite's default BINARY collation already does; PostgreSQL orders by the database's
+    collation (en_US puts "a" before "E"), so there the expression gets COLLATE "C".
+    """
+
+    type = String()
+    name = "by_code_point"
+    inherit_cache = True
+
+
+@compiles(by_code_point)
+def _as_is(element: by_code_point, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.clauses, **kw)
+
+
+@compiles(by_code_point, "postgresql")
+def _collate_c(element: by_code_point, compiler: SQLCompiler, **kw: Any) -> str:
+    return f'({compiler.process(element.clauses, **kw)}) COLLATE "C"'
+
+
 def present(column: Column) -> ColumnElement[bool]:
     if column.kind in (Kind.TEXT, Kind.EXACT):
         return and_(column.sql.is_not(None), column.sql != "")
@@ -162,6 +206,8 @@ _ORDER = {
 def compare(column: Column, op: CompareOperator, value: Any, path: AttrPath) -> ColumnElement[bool]:
     """One comparison, two-valued: a NULL attribute matches only `ne` (and `eq null`)."""
     col = column.sql
+    if column.kind is Kind.BOOL and op not in (CompareOperator.eq, CompareOperator.ne):
+        raise InvalidFilter(f"{path} is true or false; only eq and ne apply to it.")
     if value is None:
         if op == CompareOperator.eq:
             return col.is_(None)
@@ -174,7 +220,8 @@ def compare(column: Column, op: CompareOperator, value: Any, path: AttrPath) -> 
     if op == CompareOperator.ne:
         return or_(col.is_(None), col != operand)
     if op in _ORDER:
-        return and_(col.is_not(None), _ORDER[op](col, operand))
+        ordered = by_code_point(col) if column.kind in (Kind.TEXT, Kind.EXACT) else col
+        return and_(col.is_not(None), _ORDER[op](ordered, operand))
     if op == CompareOperator.sw:
         return and_(col.is_not(None), col.startswith(operand, autoescape=True))
     if op == CompareOperator.ew:
@@ -186,8 +233,6 @@ def _operand(column: Column, op: CompareOperator, value: Any, path: AttrPath) ->
     if column.kind is Kind.BOOL:
         if not isinstance(value, bool):
             raise InvalidFilter(f"{path} is true or false; compare it with true or false.")
-        if op not in (CompareOperator.eq, CompareOperator.ne):
-            raise InvalidFilter(f"{path} is true or false; only eq and ne apply to it.")
         return value
     if column.kind is Kind.DATETIME:
         if not isinstance(value, str):
