@@ -85,6 +85,35 @@ def account_create(
     _print(as_json, {"id": account_id}, f"Created account {name}: {account_id}")
 
 
+@account_app.command("provider")
+def account_provider(
+    account_id: Annotated[str, typer.Argument(help="Account id.")],
+    set_to: Annotated[
+        str | None,
+        typer.Option(
+            "--set",
+            help="okta, entra, onelogin, jumpcloud, google or generic: the setup instructions "
+            "the admin pages show (the SCIM answers never change).",
+        ),
+    ] = None,
+    as_json: JsonFlag = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Show, or with --set change, the identity provider the account provisions from."""
+
+    def act(db: Database) -> str:
+        if set_to is not None:
+            return tenancy.set_account_provider(db, account_id, set_to).value
+        return tenancy.account_provider(db, account_id).value
+
+    provider = _run(database_url, act)
+    _print(
+        as_json,
+        {"id": account_id, "provider": provider},
+        f"Account {account_id} provisions from {provider}.",
+    )
+
+
 @calendar_app.command("create")
 def calendar_create(
     account: Annotated[str, typer.Option("--account", help="Account id.")],
@@ -161,20 +190,62 @@ def domain_link(
     )
 
 
+def _when(moment: Any) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
 @secret_app.command("create")
 def secret_create(
     domain: Annotated[str, typer.Argument(help="A verified trusted domain.")],
+    expires_in_days: Annotated[
+        int | None, typer.Option("--expires-in-days", help="Refuse the secret after this many days.")
+    ] = None,
     as_json: JsonFlag = False,
     database_url: DatabaseUrl = None,
 ) -> None:
     """Create a SCIM secret; this is the only time it is shown."""
-    created = _run(database_url, lambda db: tenancy.create_secret(db, domain))
+    created = _run(
+        database_url, lambda db: tenancy.create_secret(db, domain, expires_in_days=expires_in_days)
+    )
+    expiry = f" (expires {created.expires_at:%Y-%m-%d})" if created.expires_at else ""
     _print(
         as_json,
-        {"id": created.id, "secret": created.secret},
-        f"Secret {created.id} for {created.domain} (shown only now; paste it into your identity provider):\n"
-        f"{created.secret}",
+        {"id": created.id, "secret": created.secret, "expires": _when(created.expires_at)},
+        f"Secret {created.id} for {created.domain}{expiry} (shown only now; paste it into your "
+        f"identity provider):\n{created.secret}",
     )
+
+
+@secret_app.command("list")
+def secret_list(
+    domain: Annotated[str, typer.Argument(help="A trusted domain.")],
+    as_json: JsonFlag = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """List a domain's secrets (never their values): created, last used, expiry, revoked."""
+
+    def collect(db: Database) -> list[dict[str, Any]]:
+        found = tenancy.domain_for(db, domain)
+        return [
+            {
+                "id": s.id,
+                "hint": s.hint,
+                "created": _when(s.created),
+                "last_used": _when(s.last_used),
+                "expires": _when(s.expires_at),
+                "revoked": s.revoked_at is not None,
+                "warning": None if s.revoked_at else tenancy.expiry_warning(s.expires_at),
+            }
+            for s in tenancy.domain_secrets(db, found.account_id, found.id)
+        ]
+
+    rows = _run(database_url, collect)
+    lines = [
+        f"{r['id']}  {r['hint']}  created {r['created'][:16]}  last used {(r['last_used'] or 'never')[:16]}"
+        f"{'  REVOKED' if r['revoked'] else ''}{'  ' + r['warning'] if r['warning'] else ''}"
+        for r in rows
+    ]
+    _print(as_json, {"domain": domain, "secrets": rows}, "\n".join(lines) or "No secrets yet.")
 
 
 @secret_app.command("revoke")

@@ -43,3 +43,30 @@ def test_several_secrets_work_at_once_for_rotation(client, db, tenant):
     tenancy.revoke_secret(db, tenant.secret_id)
     assert client.get("/scim/v2/Users", headers={"Authorization": f"Bearer {tenant.token}"}).status_code == 401
     assert client.get("/scim/v2/Users", headers={"Authorization": f"Bearer {newer}"}).status_code == 200
+
+
+def test_an_expired_secret_is_refused_with_a_reason(client, db, tenant):
+    from sqlalchemy import update
+
+    from enlist.clock import now
+
+    expiring = tenancy.create_secret(db, tenant.domain, tenant.account_id, expires_in_days=30)
+    headers = {"Authorization": f"Bearer {expiring.secret}"}
+    assert client.get("/scim/v2/Users", headers=headers).status_code == 200
+    with db.write() as conn:  # thirty days later
+        conn.execute(update(scim_secrets).where(scim_secrets.c.id == expiring.id).values(expires_at=now()))
+    refused = client.get("/scim/v2/Users", headers=headers)
+    assert refused.status_code == 401
+    assert "expired" in refused.json()["detail"]
+
+
+def test_the_domain_page_warns_before_a_secret_expires(db, tenant):
+    from datetime import timedelta
+
+    from enlist.clock import now
+
+    soon = now() + timedelta(days=3, hours=1)
+    assert tenancy.expiry_warning(soon).startswith("Expires in 4 days")
+    assert tenancy.expiry_warning(now() + timedelta(days=60)) is None
+    assert tenancy.expiry_warning(None) is None
+    assert tenancy.expiry_warning(now() - timedelta(seconds=1)).startswith("Expired on")

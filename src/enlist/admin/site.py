@@ -26,7 +26,7 @@ from enlist.config import Settings
 from enlist.domain.activity import Entry
 from enlist.domain.errors import NotFound
 from enlist.request_id import request_id_of
-from enlist.services import activity, sessions
+from enlist.services import activity, sessions, tenancy
 from enlist.store.db import Database
 
 if TYPE_CHECKING:
@@ -187,6 +187,7 @@ class AdminSite:
         self.templates.filters["iso"] = _iso
         self.templates.globals["plan_label"] = lambda plan: PLAN_LABELS.get(plan, plan)
         self.templates.globals["quote"] = quote
+        self.templates.globals["expiry_warning"] = tenancy.expiry_warning
         self.sign_in_limit = sessions.SignInLimit(
             failures=settings.sign_in_max_failures,
             window=timedelta(seconds=settings.sign_in_window_seconds),

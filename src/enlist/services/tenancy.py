@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import hmac
 import re
 import secrets as random_secrets
@@ -234,15 +235,41 @@ def _configured_secret_key() -> str:
     return Settings().secret_key
 
 
+EXPIRY_WARNING = timedelta(days=14)
+
+
 @dataclass(frozen=True)
 class NewSecret:
     id: str
     secret: str
     domain: str
+    expires_at: datetime | None = None
 
 
-def create_secret(db: Database, domain_name: str, account_id: str | None = None) -> NewSecret:
+def expiry_warning(expires_at: datetime | None, moment: datetime | None = None) -> str | None:
+    """A plain-language warning when a secret expires within EXPIRY_WARNING (or has expired)."""
+    if expires_at is None:
+        return None
+    left = expires_at - (moment or now())
+    if left <= timedelta(0):
+        return f"Expired on {expires_at:%Y-%m-%d %H:%M} UTC: create a new secret and paste it into your identity provider."
+    if left <= EXPIRY_WARNING:
+        days = max(1, math.ceil(left / timedelta(days=1)))
+        return f"Expires in {days} day{'s' if days != 1 else ''} ({expires_at:%Y-%m-%d}): rotate it now to avoid a provisioning outage."
+    return None
+
+
+def create_secret(
+    db: Database,
+    domain_name: str,
+    account_id: str | None = None,
+    *,
+    expires_in_days: int | None = None,
+) -> NewSecret:
     """A fresh secret for a verified domain; the plain value exists only in the return value."""
+    if expires_in_days is not None and not 1 <= expires_in_days <= 3650:
+        raise InvalidValue("A secret's lifetime must be between 1 and 3650 days.")
+    expires_at = now() + timedelta(days=expires_in_days) if expires_in_days else None
     domain = domain_for(db, domain_name, account_id)
     if not domain.verified:
         raise InvalidValue(
@@ -251,8 +278,10 @@ def create_secret(db: Database, domain_name: str, account_id: str | None = None)
     token = SECRET_PREFIX + random_secrets.token_urlsafe(32)  # 256 bits
     hashed = digest(db, token)  # before the write: the key may need a write of its own
     with db.write() as conn:
-        secret_id = AccountStore(conn).add_secret(domain.account_id, domain.id, hashed, token[:8] + "…")
-    return NewSecret(id=secret_id, secret=token, domain=domain.name)
+        secret_id = AccountStore(conn).add_secret(
+            domain.account_id, domain.id, hashed, token[:8] + "…", expires_at
+        )
+    return NewSecret(id=secret_id, secret=token, domain=domain.name, expires_at=expires_at)
 
 
 def revoke_secret(db: Database, secret_id: str, account_id: str | None = None) -> None:
@@ -274,8 +303,13 @@ def authenticate(db: Database, token: str) -> Tenant:
         found = AccountStore(conn).tenant_for_digest(wanted)
     if found is None or not hmac.compare_digest(found[1], wanted):
         raise Unauthorized("The bearer token is unknown or has been revoked.")
-    tenant, _, last_used = found
+    tenant, _, last_used, expires_at = found
     moment = now()
+    if expires_at is not None and expires_at <= moment:
+        raise Unauthorized(
+            f"This SCIM secret expired on {expires_at:%Y-%m-%d %H:%M} UTC; create a new one for "
+            f"{tenant.domain_name} and paste it into your identity provider."
+        )
     if last_used is None or moment - last_used > LAST_USED_RESOLUTION:
         with db.write() as conn:
             AccountStore(conn).touch_secret(tenant.secret_id, moment, LAST_USED_RESOLUTION)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, exists, func, insert, select, update
+from sqlalchemy import Connection, bindparam, exists, func, insert, select, update
 
 from enlist.clock import new_id, now
 from enlist.domain.model import Plan, Tenant
@@ -38,6 +38,7 @@ class SecretRow:
     created: datetime
     last_used: datetime | None
     revoked_at: datetime | None
+    expires_at: datetime | None = None
 
 
 def as_utc(moment: datetime | None) -> datetime | None:
@@ -45,6 +46,30 @@ def as_utc(moment: datetime | None) -> datetime | None:
     if moment is None or moment.tzinfo is not None:
         return moment
     return moment.replace(tzinfo=UTC)
+
+
+# Built once: every SCIM request runs it, and building a statement costs more than running it.
+_TENANT_FOR_DIGEST = (
+    select(
+        scim_secrets.c.id,
+        scim_secrets.c.digest,
+        scim_secrets.c.last_used,
+        scim_secrets.c.expires_at,
+        scim_secrets.c.account_id,
+        trusted_domains.c.id.label("domain_id"),
+        trusted_domains.c.name.label("domain_name"),
+        trusted_domains.c.organization_id,
+        trusted_domains.c.verified,
+        exists()
+        .where(
+            calendars.c.account_id == scim_secrets.c.account_id,
+            calendars.c.plan == Plan.enterprise.value,
+        )
+        .label("enterprise"),
+    )
+    .join(trusted_domains, trusted_domains.c.id == scim_secrets.c.domain_id)
+    .where(scim_secrets.c.digest == bindparam("digest"), scim_secrets.c.revoked_at.is_(None))
+)
 
 
 class AccountStore:
@@ -79,6 +104,13 @@ class AccountStore:
     def account_by_name(self, name: str) -> dict[str, Any] | None:
         row = self.conn.execute(select(accounts).where(accounts.c.name == name)).first()
         return dict(row._mapping) if row else None
+
+    def set_provider(self, account_id: str, provider: str) -> bool:
+        """Name the account's identity provider; False when there is no such account."""
+        result = self.conn.execute(
+            update(accounts).where(accounts.c.id == account_id).values(provider=provider)
+        )
+        return bool(result.rowcount)
 
     # calendars and organizations ----------------------------------------------
     def add_calendar(self, account_id: str, name: str, plan: Plan) -> str:
@@ -191,7 +223,9 @@ class AccountStore:
         )
 
     # secrets --------------------------------------------------------------------
-    def add_secret(self, account_id: str, domain_id: str, digest: str, hint: str) -> str:
+    def add_secret(
+        self, account_id: str, domain_id: str, digest: str, hint: str, expires_at: datetime | None = None
+    ) -> str:
         secret_id = new_id()
         self.conn.execute(
             insert(scim_secrets).values(
@@ -201,6 +235,7 @@ class AccountStore:
                 digest=digest,
                 hint=hint,
                 created=now(),
+                expires_at=expires_at,
             )
         )
         return secret_id
@@ -223,6 +258,7 @@ class AccountStore:
                 created=as_utc(r.created) or now(),
                 last_used=as_utc(r.last_used),
                 revoked_at=as_utc(r.revoked_at),
+                expires_at=as_utc(r.expires_at),
             )
             for r in rows
         ]
@@ -234,27 +270,11 @@ class AccountStore:
             .values(revoked_at=now())
         )
 
-    def tenant_for_digest(self, digest: str) -> tuple[Tenant, str, datetime | None] | None:
-        """The tenant a secret acts for, in one query: (tenant, stored digest, last used)."""
-        enterprise = exists().where(
-            calendars.c.account_id == scim_secrets.c.account_id,
-            calendars.c.plan == Plan.enterprise.value,
-        )
-        row = self.conn.execute(
-            select(
-                scim_secrets.c.id,
-                scim_secrets.c.digest,
-                scim_secrets.c.last_used,
-                scim_secrets.c.account_id,
-                trusted_domains.c.id.label("domain_id"),
-                trusted_domains.c.name.label("domain_name"),
-                trusted_domains.c.organization_id,
-                trusted_domains.c.verified,
-                enterprise.label("enterprise"),
-            )
-            .join(trusted_domains, trusted_domains.c.id == scim_secrets.c.domain_id)
-            .where(scim_secrets.c.digest == digest, scim_secrets.c.revoked_at.is_(None))
-        ).first()
+    def tenant_for_digest(
+        self, digest: str
+    ) -> tuple[Tenant, str, datetime | None, datetime | None] | None:
+        """The tenant a secret acts for, in one query: (tenant, stored digest, last used, expiry)."""
+        row = self.conn.execute(_TENANT_FOR_DIGEST, {"digest": digest}).first()
         if row is None or not row.verified:
             return None
         tenant = Tenant(
@@ -265,7 +285,7 @@ class AccountStore:
             organization_id=row.organization_id,
             has_enterprise_calendar=bool(row.enterprise),
         )
-        return tenant, row.digest, as_utc(row.last_used)
+        return tenant, row.digest, as_utc(row.last_used), as_utc(row.expires_at)
 
     def touch_secret(self, secret_id: str, moment: datetime, older_than: timedelta) -> None:
         """Record use, at most once per `older_than`, so reads do not become writes."""

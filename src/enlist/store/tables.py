@@ -15,6 +15,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 metadata = MetaData(
@@ -96,6 +97,7 @@ scim_secrets = Table(
     Column("created", TS, nullable=False),
     Column("last_used", TS),
     Column("revoked_at", TS),
+    Column("expires_at", TS),  # optional; refused from then on, warned about before
 )
 
 users = Table(
@@ -123,17 +125,43 @@ users = Table(
     Column("locale", String(50)),
     Column("timezone", String(64)),
     Column("active", Boolean, nullable=False, default=True),
-    Column("phone_numbers", JSON),
-    Column("addresses", JSON),
+    # none_as_null: an absent list is SQL NULL, read back without decoding JSON "null"
+    Column("phone_numbers", JSON(none_as_null=True)),
+    Column("addresses", JSON(none_as_null=True)),
     # "scim" when an identity provider created the user, "admin" when a person did
     Column("source", String(10), nullable=False, server_default="scim"),
     Column("created", TS, nullable=False),
     Column("last_modified", TS, nullable=False),
     Column("version", Integer, nullable=False, default=1),
-    UniqueConstraint("account_id", "user_name_lower"),
+    # The enterprise extension (urn:ietf:params:scim:schemas:extension:enterprise:2.0:User).
+    Column("employee_number", String(200)),
+    Column("cost_center", String(200)),
+    Column("organization", String(200)),
+    Column("division", String(200)),
+    Column("department", String(200)),
+    # manager.value as sent: usually the id of another user of the account (see
+    # scim/reading.py for why any string is kept)
+    Column("manager_id", String(255)),
+    # Set when the identity provider DELETEs the user: the row (and the calendar data that
+    # refers to it) stays, but the user leaves the SCIM view and its userName is free again.
+    Column("deleted_at", TS),
+    # userName is unique among the account's users that are not deleted
+    Index(
+        "uq_users_account_live_user_name",
+        "account_id",
+        "user_name_lower",
+        unique=True,
+        sqlite_where=text("deleted_at IS NULL"),
+        postgresql_where=text("deleted_at IS NULL"),
+    ),
     Index("ix_users_account_pk", "account_id", "pk"),
     Index("ix_users_account_external_id", "account_id", "external_id"),
     Index("ix_users_account_display_name", "account_id", "display_name_lower"),
+    Index("ix_users_account_manager", "account_id", "manager_id"),
+    # sortBy=meta.created / meta.lastModified, and the cursor pages that seek in them
+    # (migration 0006); pk is the tie-break that makes the order total
+    Index("ix_users_account_created", "account_id", "created", "pk"),
+    Index("ix_users_account_last_modified", "account_id", "last_modified", "pk"),
 )
 
 user_emails = Table(
@@ -173,6 +201,17 @@ groups = Table(
     UniqueConstraint("account_id", "display_name_lower"),
     Index("ix_groups_account_pk", "account_id", "pk"),
     Index("ix_groups_account_external_id", "account_id", "external_id"),
+    Index("ix_groups_account_created", "account_id", "created", "pk"),
+    Index("ix_groups_account_last_modified", "account_id", "last_modified", "pk"),
+)
+
+# Each account's number of users, kept exact by triggers (migration 0004), so that an
+# unfiltered list answers totalResults without counting the whole directory on every page.
+user_counts = Table(
+    "user_counts",
+    metadata,
+    Column("account_id", String(32), ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("users", Integer, nullable=False),
 )
 
 group_members = Table(
@@ -203,4 +242,33 @@ activity = Table(
     Column("user_agent", String(300)),
     Column("request_id", String(64)),
     Index("ix_activity_account_pk", "account_id", "pk"),
+)
+
+# The admin pages: what every worker process must share lives here, not in memory.
+
+server_keys = Table(
+    "server_keys",
+    metadata,
+    Column("name", String(40), primary_key=True),  # e.g. "session": signs the admin cookie
+    Column("value", String(200), nullable=False),
+    Column("created", TS, nullable=False),
+)
+
+admin_sessions = Table(
+    "admin_sessions",
+    metadata,
+    Column("id", String(64), primary_key=True),  # SHA-256 of the cookie's token, never the token
+    Column("account_id", String(32), ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("created", TS, nullable=False),
+    Column("expires", TS, nullable=False),
+    Index("ix_admin_sessions_account", "account_id"),
+)
+
+sign_in_attempts = Table(
+    "sign_in_attempts",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(400), nullable=False),  # "email:<lower-cased email>" or "ip:<address>"
+    Column("at", TS, nullable=False),
+    Index("ix_sign_in_attempts_key_at", "key", "at"),
 )
