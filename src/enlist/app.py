@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -31,7 +32,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        pruning = asyncio.create_task(_prune_activity(db, settings.activity_retention_days))
         yield
+        pruning.cancel()
         scim.close()
         db.dispose()
 
@@ -47,3 +50,17 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.db = db
     app.state.settings = settings
     return app
+
+
+async def _prune_activity(db: Database, retention_days: int) -> None:
+    """Apply the activity retention now and then every hour (each worker does; it is idempotent)."""
+    from starlette.concurrency import run_in_threadpool
+
+    from enlist.services import activity
+
+    while True:
+        try:
+            await run_in_threadpool(activity.prune, db, retention_days)
+        except Exception:  # a failed clean-up must never take the server down
+            logging.getLogger("enlist").exception("activity retention clean-up failed")
+        await asyncio.sleep(3600)

@@ -264,6 +264,46 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
     return {"log_level": settings.log_level, "access_log": settings.access_log, "proxy_headers": True}
 
 
+@app.command()
+def audit(
+    account: Annotated[str, typer.Option("--account", help="Account id.")],
+    limit: Annotated[int, typer.Option("--limit", help="How many entries, newest first.")] = 50,
+    outcome: Annotated[str | None, typer.Option("--outcome", help="success, refused or error.")] = None,
+    resource: Annotated[str | None, typer.Option("--resource", help="User or Group.")] = None,
+    search: Annotated[str | None, typer.Option("--search", help="Text in the name or outcome.")] = None,
+    as_json: JsonFlag = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Read the activity log: every SCIM write and admin change, newest first."""
+    from enlist.services import activity
+
+    entries = _run(
+        database_url,
+        lambda db: activity.newest(
+            db, account, limit=limit, outcome=outcome, resource_type=resource, text=search
+        ),
+    )
+    rows = [
+        {
+            "at": _when(e.at),
+            "actor_type": e.actor_type,
+            "actor": e.actor,
+            "action": e.action,
+            "resource_type": e.resource_type,
+            "resource_id": e.resource_id,
+            "resource_name": e.resource_name,
+            "outcome": e.outcome,
+            "status": e.status,
+            "detail": e.detail,
+            "user_agent": e.user_agent,
+            "request_id": e.request_id,
+        }
+        for _, e in entries
+    ]
+    text = "\n".join(f"{r['at'][:19]}  {r['outcome']:<8} {r['action']:<14} {r['detail']}" for r in rows)
+    _print(as_json, {"account": account, "entries": rows}, text or "No activity yet.")
+
+
 def _serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
     import uvicorn
 

@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     # database; when empty, one is generated and stored in the database on first use.
     # Changing it invalidates every existing secret.
     secret_key: str = ""
+    # Activity (audit) entries older than this many days are deleted by the server.
+    activity_retention_days: int = 365
     log_level: str = "info"
     # One log line per HTTP request from uvicorn; off by default (it costs ~10% of a small
     # request's time, and the proxy in front usually logs requests anyway).

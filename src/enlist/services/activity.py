@@ -40,3 +40,13 @@ def newest(
             resource_type=resource_type,
             text=text,
         )
+
+
+def prune(db: Database, older_than_days: int) -> int:
+    """Delete entries older than the retention; returns how many went."""
+    from datetime import timedelta
+
+    from enlist.clock import now
+
+    with db.write() as conn:
+        return ActivityStore(conn).delete_before(now() - timedelta(days=older_than_days))

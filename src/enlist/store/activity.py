@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, insert, or_, select, true
+from sqlalchemy import Connection, and_, delete, func, insert, or_, select, true
 
 from enlist.domain.activity import Entry
 from enlist.store.accounts import as_utc
@@ -33,6 +33,9 @@ class ActivityStore:
                 request_id=entry.request_id,
             )
         )
+
+    def delete_before(self, moment: Any) -> int:
+        return int(self.conn.execute(delete(activity).where(activity.c.at < moment)).rowcount or 0)
 
     def newest(
         self,
