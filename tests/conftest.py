@@ -40,7 +40,11 @@ def _backends() -> list[str]:
     wanted = os.environ.get("ENLIST_TEST_BACKENDS")
     if wanted:
         return [b.strip() for b in wanted.split(",") if b.strip()]
-    return ["sqlite", "postgresql"] if _postgres_reachable() else ["sqlite"]
+    if _postgres_reachable():
+        return ["sqlite", "postgresql"]
+    if os.environ.get("CI"):  # CI must prove both backends; never pass on SQLite alone
+        raise RuntimeError("PostgreSQL is not reachable on 127.0.0.1:5432, and CI runs on both backends")
+    return ["sqlite"]
 
 
 @pytest.fixture(scope="session")
