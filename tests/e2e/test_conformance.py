@@ -18,7 +18,14 @@ random.
 One more value is predicted rather than random: a group member's `display`. Enlist
 advertises it as readOnly (it is the member's displayName or userName, computed, never
 taken from the request), but scim2-tester compares the members it PATCHed with those
-returned, read-only sub-attributes included.
+returned, read-only sub-attributes included. The enterprise extension's
+`manager.displayName` is predicted for the same reason (readOnly in RFC 7643 §4.3).
+
+And one is adjusted to what scim2-models reads back: an enterprise extension object made
+by scim2-models carries its own `schemas` list, but one parsed from a response has `[]`,
+since no server writes `schemas` inside an extension object (RFC 7643 §3 puts it at the
+top of the resource, where Enlist lists the extension). scim2-tester compares the two
+dumps whole, so the object it PATCHes is given the empty list it will read back.
 """
 
 from __future__ import annotations
@@ -39,6 +46,7 @@ from tests.e2e.live import enlist_env, serving, setup_tenant
 pytestmark = pytest.mark.live
 
 DOMAIN = "example.com"
+ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 
 
 @dataclass
@@ -89,7 +97,15 @@ def _account_value(context: Any, path: Any, mutability: Any = None, required: An
     if field.lower() in ("locale", "preferredlanguage"):
         return "en-US"  # a language tag, not a uuid
     _predict_member_display(context, value)
+    _predict_manager_display(context, value)
+    if _is_enterprise_extension(value):
+        value.schemas = []  # what a parsed extension object holds (see the docstring)
     return value
+
+
+def _is_enterprise_extension(value: Any) -> bool:
+    # the tester builds its models from /Schemas: compare by URN, not by class
+    return list(getattr(value, "schemas", None) or []) == [ENTERPRISE] and hasattr(value, "manager")
 
 
 def _predict_member_display(context: Any, value: Any) -> None:
@@ -108,6 +124,18 @@ def _predict_member_display(context: Any, value: Any) -> None:
                 item.display = getattr(resource, "display_name", None) or getattr(
                     resource, "user_name", None
                 )
+
+
+def _predict_manager_display(context: Any, value: Any) -> None:
+    """Fill manager.displayName the way Enlist computes it: the manager's displayName or userName."""
+    manager = getattr(value, "manager", None) if _is_enterprise_extension(value) else value
+    if not getattr(manager, "ref", None) or not hasattr(manager, "display_name"):
+        return
+    for resource in context.resource_manager.resources:
+        if resource.meta is not None and resource.meta.location == manager.ref:
+            manager.display_name = getattr(resource, "display_name", None) or getattr(
+                resource, "user_name", None
+            )
 
 
 @pytest.fixture

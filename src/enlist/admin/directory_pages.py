@@ -25,13 +25,19 @@ def _page_number(visit: Visit) -> int:
 
 def users_page(visit: Visit) -> Response:
     text, status = visit.param("q"), visit.param("status")
-    active = {"active": True, "deactivated": False}.get(status)
+    # (active, deleted) per status; users deleted by the identity provider show under All
+    active, deleted = {
+        "active": (True, False),
+        "deactivated": (False, False),
+        "deleted": (None, True),
+    }.get(status, (None, None))
     page = _page_number(visit)
     total, users = directory.account_users(
         visit.db,
         visit.account_id,
         text=text,
         active=active,
+        deleted=deleted,
         start_index=(page - 1) * PAGE_SIZE + 1,
         count=PAGE_SIZE,
     )
@@ -40,7 +46,7 @@ def users_page(visit: Visit) -> Response:
         users=users,
         total=total,
         q=text,
-        status=status if active is not None else "",
+        status=status if (active, deleted) != (None, None) else "",
         page=page,
         pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
         sources=SOURCES,

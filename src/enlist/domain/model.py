@@ -57,6 +57,19 @@ class UserFields:
     emails: list[Email] = field(default_factory=list)
     phone_numbers: list[dict[str, Any]] = field(default_factory=list)
     addresses: list[dict[str, Any]] = field(default_factory=list)
+    enterprise: EnterpriseFields = field(default_factory=lambda: EnterpriseFields())
+
+
+@dataclass
+class EnterpriseFields:
+    """The enterprise extension (RFC 7643 §4.3); manager_id is manager.value as sent."""
+
+    employee_number: str | None = None
+    cost_center: str | None = None
+    organization: str | None = None
+    division: str | None = None
+    department: str | None = None
+    manager_id: str | None = None
 
 
 @dataclass
@@ -75,6 +88,10 @@ class User:
     last_modified: datetime
     version: int
     groups: list[GroupRef] | None = None
+    # the manager's displayName (or userName) when manager_id names a user of the account
+    manager_name: str | None = None
+    # when the identity provider deleted the user (kept for the admin pages, gone from SCIM)
+    deleted_at: datetime | None = None
 
 
 @dataclass

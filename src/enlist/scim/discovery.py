@@ -5,10 +5,10 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from scim2_models import Group, User
+from scim2_models import EnterpriseUser, Group, User
 
 from enlist.config import Settings
-from enlist.scim.documents import GROUP_SCHEMA, USER_SCHEMA
+from enlist.scim.documents import ENTERPRISE_SCHEMA, GROUP_SCHEMA, USER_SCHEMA
 
 SPC_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"
 RESOURCE_TYPE_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:ResourceType"
@@ -28,6 +28,15 @@ def service_provider_config(settings: Settings, base: str) -> dict[str, Any]:
         "changePassword": {"supported": False},
         "sort": {"supported": True},
         "etag": {"supported": True},
+        # RFC 9865: startIndex (the default, what Okta and Entra send) or cursors.
+        "pagination": {
+            "cursor": True,
+            "index": True,
+            "defaultPaginationMethod": "index",
+            "defaultPageSize": min(settings.default_page_size, settings.max_results),
+            "maxPageSize": settings.max_results,
+            "cursorTimeout": settings.cursor_timeout,
+        },
         "authenticationSchemes": [
             {
                 "type": "oauthbearertoken",
@@ -50,7 +59,7 @@ def resource_types(base: str) -> list[dict[str, Any]]:
             "endpoint": "/Users",
             "description": "People provisioned by the identity provider",
             "schema": USER_SCHEMA,
-            "schemaExtensions": [],
+            "schemaExtensions": [{"schema": ENTERPRISE_SCHEMA, "required": False}],
             "meta": {"resourceType": "ResourceType", "location": f"{base}/ResourceTypes/User"},
         },
         {
@@ -73,11 +82,27 @@ def _schema_bodies() -> tuple[dict[str, Any], ...]:
     for attribute in user["attributes"]:
         if attribute["name"] == "groups":
             attribute["mutability"] = "readOnly"
+        if attribute["name"] == "active":
+            # Every user has a status (true unless told otherwise): it can be set to
+            # false, never removed, so a PATCH remove of it is refused.
+            attribute["required"] = True
     group = Group.to_schema().model_dump(mode="json", exclude_none=True)
     for attribute in group["attributes"]:
         if attribute["name"] == "displayName":
             attribute["uniqueness"] = "server"
-    return user, group
+        if attribute["name"] == "members":
+            for sub in attribute.get("subAttributes", []):
+                if sub["name"] == "display":
+                    sub["mutability"] = "readOnly"  # the member's displayName or userName, computed
+    enterprise = EnterpriseUser.to_schema().model_dump(mode="json", exclude_none=True)
+    for attribute in enterprise["attributes"]:
+        if attribute["name"] == "manager":
+            for sub in attribute.get("subAttributes", []):
+                if sub["name"] == "$ref":
+                    # computed from value, and only when value is the id of a user of the
+                    # account (any other manager.value is kept as sent: scim/reading.py)
+                    sub["required"] = False
+    return user, group, enterprise
 
 
 def schemas(base: str) -> list[dict[str, Any]]:

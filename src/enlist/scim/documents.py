@@ -9,9 +9,12 @@ from enlist.domain.model import Group, User
 
 USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
 GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group"
+ENTERPRISE_SCHEMA = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 LIST_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 ALWAYS_RETURNED = frozenset({"id", "schemas"})
 CORE_PREFIXES = (USER_SCHEMA.lower() + ":", GROUP_SCHEMA.lower() + ":")
+# Extensions whose attributes sit in a document under their URN (which holds a dot itself).
+EXTENSIONS = (ENTERPRISE_SCHEMA.lower(),)
 
 
 def timestamp(moment: datetime) -> str:
@@ -76,8 +79,34 @@ def user_document(user: User, base: str) -> dict[str, Any]:
             {"value": g.id, "display": g.display_name, "$ref": f"{base}/Groups/{g.id}", "type": "direct"}
             for g in user.groups
         ]
+    enterprise = _enterprise(user, base)
+    if enterprise:
+        doc["schemas"].append(ENTERPRISE_SCHEMA)
+        doc[ENTERPRISE_SCHEMA] = enterprise
     doc["meta"] = _meta("User", base, user.id, user.created, user.last_modified, user.version)
     return doc
+
+
+def _enterprise(user: User, base: str) -> dict[str, Any]:
+    e = user.fields.enterprise
+    out: dict[str, Any] = {
+        key: value
+        for key, value in (
+            ("employeeNumber", e.employee_number),
+            ("costCenter", e.cost_center),
+            ("organization", e.organization),
+            ("division", e.division),
+            ("department", e.department),
+        )
+        if value is not None
+    }
+    if e.manager_id is not None:
+        manager: dict[str, Any] = {"value": e.manager_id}
+        if user.manager_name is not None:  # the id of a user of the account
+            manager["$ref"] = f"{base}/Users/{e.manager_id}"
+            manager["displayName"] = user.manager_name
+        out["manager"] = manager
+    return out
 
 
 def group_document(group: Group, base: str) -> dict[str, Any]:
@@ -103,6 +132,12 @@ def _names(raw: str | None) -> list[tuple[str, str | None]]:
         for prefix in CORE_PREFIXES:
             if name.startswith(prefix):
                 name = name[len(prefix) :]
+        extension = next((u for u in EXTENSIONS if name == u or name.startswith(u + ":")), None)
+        if extension is not None:
+            # urn:...:enterprise:2.0:User[:manager[.value]]: the extension, or one attribute of it
+            rest = name[len(extension) + 1 :]
+            pairs.append((extension, rest.partition(".")[0] or None))
+            continue
         attr, _, sub = name.partition(".")
         pairs.append((attr, sub or None))
     return pairs
@@ -148,6 +183,12 @@ class Projection:
                 if None in subs:
                     continue
                 out[key] = _drop_subs(value, set(subs)) if subs and isinstance(value, (dict, list)) else value
+        # "schemas" names only the extensions whose attributes are still in the document
+        gone = [urn for urn in doc.get("schemas", []) if urn in doc and not out.get(urn)]
+        for urn in gone:
+            out.pop(urn, None)
+        if gone:
+            out["schemas"] = [urn for urn in out["schemas"] if urn not in gone]
         return out
 
 
@@ -175,3 +216,23 @@ def list_document(total: int, start_index: int, resources: list[dict[str, Any]])
         "itemsPerPage": len(resources),
         "Resources": resources,
     }
+
+
+def cursor_list_document(
+    total: int | None,
+    resources: list[dict[str, Any]],
+    next_cursor: str | None,
+    previous_cursor: str | None,
+) -> dict[str, Any]:
+    """A ListResponse paged by cursor (RFC 9865 §2.2): no startIndex; nextCursor only while
+    more pages follow; totalResults when it was counted (the first page)."""
+    doc: dict[str, Any] = {"schemas": [LIST_SCHEMA]}
+    if total is not None:
+        doc["totalResults"] = total
+    doc["itemsPerPage"] = len(resources)
+    if next_cursor is not None:
+        doc["nextCursor"] = next_cursor
+    if previous_cursor is not None:
+        doc["previousCursor"] = previous_cursor
+    doc["Resources"] = resources
+    return doc

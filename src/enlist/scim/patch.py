@@ -29,6 +29,9 @@ from scim2_models.path import (
 from enlist.domain.errors import InvalidPath, InvalidSyntax, InvalidValue, Mutability, NoTarget, TooMany
 from enlist.scim.reading import (
     CANONICAL,
+    ENTERPRISE,
+    ENTERPRISE_CANONICAL,
+    ENTERPRISE_URN,
     GROUP_URN,
     MULTI_PARTS,
     READ_ONLY,
@@ -37,6 +40,7 @@ from enlist.scim.reading import (
     as_bool,
     canonical_item,
     canonical_value,
+    manager_id,
     member_ids,
     strip_urn,
 )
@@ -176,13 +180,23 @@ def _pathless(doc: dict[str, Any], kind: str, value: dict[str, Any]) -> None:
             continue
         if key.lower() == USER_URN and isinstance(item, dict):
             _pathless(doc, kind, item)
+        elif _is_enterprise(key):
+            _apply_enterprise(doc, kind, key[len(ENTERPRISE_URN) + 1 :], item, explicit=False)
         elif key.lower().startswith("urn:") and strip_urn(key, (USER_URN,)) == key:
             continue  # an extension this server does not store: ignored, not refused
         else:
             _apply(doc, kind, key, item, explicit=False)
 
 
+def _is_enterprise(path: str) -> bool:
+    lower = path.lower()
+    return lower == ENTERPRISE_URN or lower.startswith(ENTERPRISE_URN + ":")
+
+
 def _apply(doc: dict[str, Any], kind: str, path: str, value: Any, *, explicit: bool) -> None:
+    if _is_enterprise(path):
+        _apply_enterprise(doc, kind, path[len(ENTERPRISE_URN) + 1 :], value, explicit=explicit)
+        return
     stripped = strip_urn(path, (USER_URN,))
     if stripped.lower().startswith("urn:"):
         return  # an extension attribute this server does not store
@@ -208,10 +222,72 @@ def _apply(doc: dict[str, Any], kind: str, path: str, value: Any, *, explicit: b
         _apply_name(doc, kind, sub, value)
     elif sub is not None:
         raise InvalidPath(f"{name} has no sub-attribute {sub}.")
+    elif name == "active" and kind == "remove":
+        # Required in /Schemas: a user always has a status (RFC 7644 §3.5.2 refuses
+        # operations incompatible with the schema rather than ignoring them).
+        raise InvalidValue(
+            "active is required and cannot be removed; set it to false to deactivate the user."
+        )
     elif kind == "remove" or _empty(value):
         doc[name] = None
     else:
         doc[name] = value
+
+
+def _apply_enterprise(
+    doc: dict[str, Any], kind: str, rest: str, value: Any, *, explicit: bool
+) -> None:
+    """An operation on the enterprise extension: the whole of it (`rest` empty) or one of its
+    attributes, e.g. `manager` with Entra's bare id string as value."""
+    ext: dict[str, Any] = dict(doc.get(ENTERPRISE) or {})
+    if not rest:
+        if kind == "remove" or _empty(value):
+            ext = {}
+        elif isinstance(value, dict):
+            # like any complex attribute: the sub-attributes given are set, others kept
+            for key, item in value.items():
+                part = ENTERPRISE_CANONICAL.get(key.lower()) if isinstance(key, str) else None
+                if part is not None:
+                    _set_enterprise(ext, kind, part, None, item)
+        else:
+            raise InvalidValue(f"{ENTERPRISE} needs an object of its attributes as value.")
+        doc[ENTERPRISE] = ext
+        return
+    node = _parse(rest)
+    if not isinstance(node, AttrPath) or node.uri is not None:
+        raise InvalidPath(
+            f"{ENTERPRISE}:{rest} does not name an attribute of the enterprise extension."
+        )
+    part = ENTERPRISE_CANONICAL.get(node.attr.lower())
+    if part is None:
+        if explicit:
+            raise InvalidPath(f"The enterprise extension has no attribute {node.attr}.")
+        return
+    _set_enterprise(ext, kind, part, node.sub_attr, value)
+    doc[ENTERPRISE] = ext
+
+
+def _set_enterprise(ext: dict[str, Any], kind: str, part: str, sub: str | None, value: Any) -> None:
+    if part != "manager":
+        if sub is not None:
+            raise InvalidPath(f"{part} has no sub-attribute {sub}.")
+        ext[part] = None if kind == "remove" or _empty(value) else value
+        return
+    if sub is not None:
+        sub = sub.lower()
+        if sub == "displayname":
+            return  # read-only: the manager's own displayName, computed
+        if sub not in ("value", "$ref"):
+            raise InvalidPath(f"manager has no sub-attribute {sub}.")
+        value = {sub: value}
+    if kind == "remove":
+        ext[part] = None
+    elif isinstance(value, dict) and value and not any(
+        isinstance(k, str) and k.lower() in ("value", "$ref") for k in value
+    ):
+        return  # only the read-only displayName: the manager stays as it is
+    else:
+        ext[part] = manager_id(value)
 
 
 def _apply_name(doc: dict[str, Any], kind: str, sub: str | None, value: Any) -> None:

@@ -3,6 +3,14 @@
 Attribute names and schema URNs are matched case-insensitively, booleans may come as
 "True"/"False" strings, unknown attributes and unknown extensions are ignored, and
 read-only attributes (id, meta, groups) that clients echo back are ignored.
+
+The enterprise extension is read from an object under its URN or from URN-qualified keys
+("urn:...:enterprise:2.0:User:department"); its manager may be an object with a value,
+or (Entra) the manager's id as a bare string. manager.value is kept as sent, whatever it
+names: RFC 7643 §4.3 only says it is "the id of the SCIM resource representing the User's
+manager", and identity providers map it from HR data (Okta's managerId) that need not be
+an id of this server; refusing it would stop the whole push of the user for one optional
+attribute. When it is the id of a user of the account, documents add $ref and displayName.
 """
 
 from __future__ import annotations
@@ -10,11 +18,27 @@ from __future__ import annotations
 from typing import Any
 
 from enlist.domain.errors import InvalidSyntax, InvalidValue
-from enlist.domain.model import Email, UserFields
+from enlist.domain.model import Email, EnterpriseFields, UserFields
 from enlist.services.directory import GroupFields
 
 USER_URN = "urn:ietf:params:scim:schemas:core:2.0:user"
 GROUP_URN = "urn:ietf:params:scim:schemas:core:2.0:group"
+# The key of the enterprise extension in a canonical document (and in SCIM documents).
+ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+ENTERPRISE_URN = ENTERPRISE.lower()
+ENTERPRISE_PARTS = [
+    "employeeNumber",
+    "costCenter",
+    "organization",
+    "division",
+    "department",
+    "manager",
+]
+ENTERPRISE_CANONICAL = {name.lower(): name for name in ENTERPRISE_PARTS}
+MANAGER_PARTS = {"value": "value", "$ref": "$ref", "displayname": "displayName"}
+# Longest text an enterprise attribute may hold (the size of its column).
+_ENTERPRISE_LENGTH = {"manager": 255}
+_ENTERPRISE_DEFAULT_LENGTH = 200
 
 NAME_PARTS = ["formatted", "familyName", "givenName", "middleName", "honorificPrefix", "honorificSuffix"]
 MULTI_PARTS = {
@@ -89,6 +113,19 @@ def canonical_user(body: Any) -> dict[str, Any]:
         if key.lower() == USER_URN and isinstance(value, dict):
             out.update(canonical_user(value))  # attributes nested under the core URN
             continue
+        if key.lower() == ENTERPRISE_URN:
+            if isinstance(value, dict):
+                out.setdefault(ENTERPRISE, {}).update(canonical_enterprise(value))
+            continue
+        if key.lower().startswith(ENTERPRISE_URN + ":"):
+            # "urn:...:enterprise:2.0:User:manager.value": one attribute, URN-qualified
+            attribute, _, sub = key[len(ENTERPRISE_URN) + 1 :].partition(".")
+            part = ENTERPRISE_CANONICAL.get(attribute.lower())
+            manager_part = part == "manager" and sub.lower() in ("value", "$ref")
+            if part is not None and (not sub or manager_part):
+                found = enterprise_value(part, {sub: value} if sub else value)
+                out.setdefault(ENTERPRISE, {})[part] = found
+            continue
         name = CANONICAL.get(strip_urn(key, (USER_URN,)).lower())
         if name is None or name in READ_ONLY:
             continue
@@ -122,6 +159,43 @@ def canonical_value(name: str, value: Any) -> Any:
 
 def canonical_item(subs: dict[str, str], item: dict[str, Any]) -> dict[str, Any]:
     return {subs[k.lower()]: v for k, v in item.items() if isinstance(k, str) and k.lower() in subs}
+
+
+def canonical_enterprise(value: dict[str, Any]) -> dict[str, Any]:
+    """The enterprise attributes of an object, canonically named (unknown ones dropped)."""
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        part = ENTERPRISE_CANONICAL.get(key.lower()) if isinstance(key, str) else None
+        if part is not None:
+            out[part] = enterprise_value(part, item)
+    return out
+
+
+def enterprise_value(part: str, value: Any) -> Any:
+    """An enterprise attribute's value as stored: text, or for manager the manager's id."""
+    if part != "manager":
+        return value
+    return manager_id(value)
+
+
+def manager_id(value: Any) -> str | None:
+    """manager.value from what providers send: {"value": id}, a bare id (Entra), a list
+    of one such object (older Entra), or only a $ref; null, "" and {} clear it."""
+    if isinstance(value, list):
+        return manager_id(value[0]) if value else None
+    if isinstance(value, dict):
+        parts = {
+            MANAGER_PARTS[k.lower()]: v
+            for k, v in value.items()
+            if isinstance(k, str) and k.lower() in MANAGER_PARTS
+        }
+        if parts.get("value") is not None:
+            return _text(parts["value"], "manager.value")
+        ref = parts.get("$ref")
+        if isinstance(ref, str) and ref.strip("/"):
+            return ref.rstrip("/").rsplit("/", 1)[-1] or None
+        return None
+    return _text(value, "manager.value")
 
 
 def user_fields(doc: dict[str, Any], *, current: UserFields | None = None) -> UserFields:
@@ -170,6 +244,26 @@ def user_fields(doc: dict[str, Any], *, current: UserFields | None = None) -> Us
         emails=emails,
         phone_numbers=_plain_items(doc.get("phoneNumbers"), "phoneNumbers"),
         addresses=_plain_items(doc.get("addresses"), "addresses"),
+        enterprise=_enterprise_fields(doc.get(ENTERPRISE) or {}),
+    )
+
+
+def _enterprise_fields(ext: dict[str, Any]) -> EnterpriseFields:
+    values: dict[str, str | None] = {}
+    for part in ENTERPRISE_PARTS:
+        what = f"{ENTERPRISE}:{part}" + (".value" if part == "manager" else "")
+        text = _text(ext.get(part), what)
+        limit = _ENTERPRISE_LENGTH.get(part, _ENTERPRISE_DEFAULT_LENGTH)
+        if text is not None and len(text) > limit:
+            raise InvalidValue(f"{what} may be at most {limit} characters long.")
+        values[part] = text
+    return EnterpriseFields(
+        employee_number=values["employeeNumber"],
+        cost_center=values["costCenter"],
+        organization=values["organization"],
+        division=values["division"],
+        department=values["department"],
+        manager_id=values["manager"],
     )
 
 
@@ -212,6 +306,14 @@ def user_doc_of(fields: UserFields) -> dict[str, Any]:
         ],
         "phoneNumbers": [dict(p) for p in fields.phone_numbers],
         "addresses": [dict(a) for a in fields.addresses],
+        ENTERPRISE: {
+            "employeeNumber": fields.enterprise.employee_number,
+            "costCenter": fields.enterprise.cost_center,
+            "organization": fields.enterprise.organization,
+            "division": fields.enterprise.division,
+            "department": fields.enterprise.department,
+            "manager": fields.enterprise.manager_id,
+        },
     }
     return doc
 

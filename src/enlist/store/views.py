@@ -39,10 +39,10 @@ class DirectoryViews:
         return {row.id: row.source for row in rows}
 
     def user_counts(self) -> tuple[int, int]:
-        """(all users, active users) of the account."""
+        """(all users, active users) of the account, leaving out those the identity provider deleted."""
         row = self.conn.execute(
             select(func.count(), func.count().filter(users.c.active.is_(True))).where(
-                users.c.account_id == self.account_id
+                users.c.account_id == self.account_id, users.c.deleted_at.is_(None)
             )
         ).first()
         return (int(row[0] or 0), int(row[1] or 0)) if row else (0, 0)
