@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
+from enlist.admin.providers import choices, guide_for
 from enlist.admin.site import PRESESSION_COOKIE, SESSION_COOKIE, Handler, Visit
 from enlist.domain.errors import EnlistError, RateLimited, Unauthorized
 from enlist.domain.model import Plan
@@ -81,8 +82,9 @@ def sign_out(visit: Visit) -> Response:
 # the overview: where the setup stands -----------------------------------------------------
 
 
-def overview(visit: Visit) -> Response:
+def overview(visit: Visit, status: int = 200, provider_error: str | None = None) -> Response:
     account_id = visit.account_id
+    guide = guide_for(tenancy.account_provider(visit.db, account_id))
     domains = tenancy.domains(visit.db, account_id)
     verified = [d for d in domains if d.verified]
     linked = [d for d in verified if d.organization_id]
@@ -115,7 +117,7 @@ def overview(visit: Visit) -> Response:
         {
             "done": bool(active_secrets),
             "title": "A SCIM secret in your identity provider",
-            "text": "Create it on the domain's page and paste it into Okta with the SCIM base URL.",
+            "text": f"Create it on the domain's page and paste it into {guide.label} with the SCIM base URL.",
             "href": f"/domains/{verified[0].id}" if verified else "/domains",
             "action": "Add a SCIM secret",
         },
@@ -130,12 +132,44 @@ def overview(visit: Visit) -> Response:
     recent = activity.newest(visit.db, account_id, limit=5)
     return visit.render(
         "overview.html",
+        status_code=status,
+        guide=guide,
+        providers=choices(),
+        provider_error=provider_error,
         steps=steps,
         counts=counts,
         last_used=max(used) if used else None,
         recent=[entry for _, entry in recent],
         scim_base_url=visit.scim_base_url(),
     )
+
+
+def change_provider(visit: Visit) -> Response:
+    """The overview's form: which identity provider the setup instructions speak to."""
+    chosen = visit.field("provider")
+    before = guide_for(tenancy.account_provider(visit.db, visit.account_id))
+    try:
+        provider = tenancy.set_account_provider(visit.db, visit.account_id, chosen)
+    except EnlistError as refused:
+        visit.record(
+            "account.provider",
+            "refused",
+            f"Refused to set the identity provider to {chosen!r}: {refused.detail}",
+            resource_type="Account",
+            resource_id=visit.account_id,
+        )
+        return overview(visit, 400, refused.detail)
+    after = guide_for(provider)
+    visit.record(
+        "account.provider",
+        "success",
+        f"Set the identity provider to {after.label} (was {before.label}); "
+        "the setup instructions now speak to it.",
+        resource_type="Account",
+        resource_id=visit.account_id,
+        resource_name=after.label,
+    )
+    return visit.redirect("/", f"Setup instructions are now for {after.label}.")
 
 
 # calendars ------------------------------------------------------------------------------
@@ -254,6 +288,7 @@ ROUTES: list[tuple[str, list[str], Handler, bool]] = [
     ("/sign-in", ["POST"], sign_in, True),
     ("/sign-out", ["POST"], sign_out, False),
     ("/", ["GET"], overview, False),
+    ("/provider", ["POST"], change_provider, False),
     ("/calendars", ["GET"], calendars_page, False),
     ("/calendars", ["POST"], add_calendar, False),
     ("/organizations", ["GET"], organizations_page, False),

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from starlette.responses import Response
 
+from enlist.admin.providers import SetupGuide, guide_for
 from enlist.admin.site import Handler, Visit
 from enlist.dns import TxtResolver
 from enlist.domain.errors import EnlistError, NotFound
@@ -71,6 +72,11 @@ def add_domain(visit: Visit) -> Response:
     )
 
 
+def _guide(visit: Visit) -> SetupGuide:
+    """The setup steps in the words of the account's identity provider."""
+    return guide_for(tenancy.account_provider(visit.db, visit.account_id))
+
+
 def _domain(visit: Visit) -> DomainRow:
     return tenancy.account_domain(visit.db, visit.account_id, visit.request.path_params["id"])
 
@@ -96,6 +102,7 @@ def _domain_page(
         secrets=tenancy.domain_secrets(visit.db, account_id, domain.id),
         has_enterprise=tenancy.has_enterprise_calendar(visit.db, account_id),
         scim_base_url=visit.scim_base_url(),
+        guide=_guide(visit),
         verify_error=verify_error,
         save_error=save_error,
         chosen=visit.field("organization_id") or domain.organization_id or "",
@@ -193,6 +200,7 @@ def save_domain(visit: Visit) -> Response:
         linked=bool(domain.organization_id),
         has_enterprise=tenancy.has_enterprise_calendar(visit.db, visit.account_id),
         scim_base_url=visit.scim_base_url(),
+        guide=_guide(visit),
         changed=changed,
     )
 

@@ -83,6 +83,18 @@ class TooMany(EnlistError):
     scim_type = "tooMany"
 
 
+class InvalidCursor(EnlistError):
+    """A pagination cursor this server did not issue, or issued for another query (RFC 9865)."""
+
+    scim_type = "invalidCursor"
+
+
+class ExpiredCursor(EnlistError):
+    """A pagination cursor older than the advertised cursorTimeout (RFC 9865)."""
+
+    scim_type = "expiredCursor"
+
+
 class RateLimited(EnlistError):
     """Too many requests with one secret; retry after the given number of seconds."""
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -24,14 +26,16 @@ from enlist.domain.errors import (
     RateLimited,
     Unauthorized,
 )
-from enlist.ratelimit import make_limiter
-from enlist.domain.model import Tenant
+from enlist.domain.model import Group, Tenant
 from enlist.domain.rules import require_enterprise
+from enlist.ratelimit import make_limiter
 from enlist.request_id import request_id_of
 from enlist.scim import audit, discovery
 from enlist.scim.audit import Note
+from enlist.scim.cursors import Cursors, fingerprint
 from enlist.scim.documents import (
     Projection,
+    cursor_list_document,
     etag,
     group_document,
     list_document,
@@ -48,11 +52,15 @@ from enlist.scim.errors import (
 from enlist.scim.patch import group_changes, operations, patch_user
 from enlist.scim.reading import canonical_user, group_fields, user_doc_of, user_fields
 from enlist.services import activity, directory, tenancy
-from enlist.store.db import Database
+from enlist.services.keys import server_key
+from enlist.store.db import CONCURRENCY, Database
 from enlist.store.filters import parse_filter
+from enlist.store.ordering import KeysetPage
 
 _BEARER = re.compile(r"^\s*bearer\s+(\S+)\s*$", re.IGNORECASE)
 _VERSION = re.compile(r'^(?:W/)?"?([0-9]+)"?$')
+_MAX_START_INDEX = 2**31 - 1
+CURSOR_KEY_NAME = "scim_cursor"  # the server key (table server_keys) that signs cursors
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -73,6 +81,7 @@ class Call:
         self.headers = request.headers
         self.path_params = request.path_params
         self.body = body
+        self.raw: bytes | None = None  # the unparsed body of POST, PUT and PATCH
         self.base = base
         self.note: Note | None = None
 
@@ -80,14 +89,13 @@ class Call:
         """Say what this write did, for the activity log."""
         self.note = Note(action, resource_id, name, detail)
 
-    def if_match(self) -> int | None:
-        raw = self.headers.get("if-match")
-        if raw is None or raw.strip() == "*":
+    def preconditions(self) -> directory.Preconditions | None:
+        """If-Match and If-None-Match, as the versions they name (checked by the service)."""
+        match = _versions(self.headers.get("if-match"))
+        none_match = _versions(self.headers.get("if-none-match"))
+        if match is None and none_match is None:
             return None
-        found = _VERSION.match(raw.strip())
-        if found is None:
-            return -1  # matches no version: answers 412
-        return int(found.group(1))
+        return directory.Preconditions(match, none_match)
 
     def projection(self, source: dict[str, Any] | None = None) -> Projection:
         get = (source or {}).get if source is not None else self.params.get
@@ -108,6 +116,22 @@ class ScimApi:
         self.limiter = make_limiter(
             settings.redis_url, settings.rate_limit_per_second, settings.rate_limit_burst
         )
+        # Service calls run in at most this many threads, each with a pooled connection (a
+        # plain executor: anyio's to_thread costs the event loop twice as much per call).
+        self.threads = ThreadPoolExecutor(CONCURRENCY, thread_name_prefix="enlist-scim")
+        self._cursors: Cursors | None = None
+
+    @property
+    def cursors(self) -> Cursors:
+        """Made on first use: the key comes from the database, shared by every worker."""
+        if self._cursors is None:
+            key = server_key(self.db, CURSOR_KEY_NAME)
+            self._cursors = Cursors(key, self.settings.cursor_timeout)
+        return self._cursors
+
+    def close(self) -> None:
+        """Let the worker threads go (the server is stopping)."""
+        self.threads.shutdown(wait=False)
 
     # plumbing ----------------------------------------------------------------------
     def app(self) -> ASGIApp:
@@ -123,6 +147,7 @@ class ScimApi:
             r("/Groups", self.list_groups, "GET"),
             r("/Groups", self.create_group, "POST"),
             r("/Groups/.search", self.search_groups, "POST"),
+            r("/.search", self.search_root, "POST"),
             r("/Groups/{id}", self.get_group, "GET"),
             r("/Groups/{id}", self.replace_group, "PUT"),
             r("/Groups/{id}", self.patch_group, "PATCH"),
@@ -143,11 +168,12 @@ class ScimApi:
     def _route(self, path: str, handler: Callable[[Call, Tenant], Response], method: str) -> Route:
         async def endpoint(request: Request) -> Response:
             try:
-                body = await self._read_body(request) if method in ("POST", "PUT", "PATCH") else None
+                raw = await self._read_body(request) if method in ("POST", "PUT", "PATCH") else None
             except EnlistError as error:
                 return from_error(error)
-            call = Call(request, body, self._base_url(request))
-            return await run_in_threadpool(self._serve, handler, call)
+            call = Call(request, None, self._base_url(request))
+            call.raw = raw
+            return await asyncio.get_running_loop().run_in_executor(self.threads, self._serve, handler, call)
 
         return Route(path, endpoint, methods=[method])
 
@@ -162,6 +188,8 @@ class ScimApi:
         failure: str | None = None
         try:
             tenant = self._authenticate(call)
+            if call.raw is not None:  # judged only once the caller is known: 401 comes first
+                call.body = _parse_json(call.raw)
             response = handler(call, tenant)
         except EnlistError as error:
             response, failure = from_error(error), error.detail
@@ -199,7 +227,8 @@ class ScimApi:
             )
         return tenant
 
-    async def _read_body(self, request: Request) -> Any:
+    async def _read_body(self, request: Request) -> bytes:
+        """The raw body, refused (413) past the limit before any of it is parsed."""
         limit = self.settings.max_body_bytes
         declared = request.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > limit:
@@ -210,13 +239,7 @@ class ScimApi:
             if size > limit:
                 raise PayloadTooLarge(f"The request body is larger than the {limit} bytes allowed.")
             chunks.append(chunk)
-        raw = b"".join(chunks)
-        if not raw.strip():
-            raise InvalidSyntax("The request needs a JSON body.")
-        try:
-            return json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise InvalidSyntax(f"The request body is not valid JSON: {exc}.") from None
+        return b"".join(chunks)
 
     async def _http_error(self, request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
@@ -230,7 +253,17 @@ class ScimApi:
         return internal_error(exc)
 
     # list parameters ---------------------------------------------------------------
-    def _query(self, source: Any, *, with_members: bool = True, with_groups: bool = True) -> directory.Query:
+    def _query(
+        self,
+        source: Any,
+        tenant: Tenant,
+        endpoint: str,
+        *,
+        with_members: bool = True,
+        with_groups: bool = True,
+    ) -> tuple[directory.Query, str | None]:
+        """The list request, and (when it pages by cursor, RFC 9865) what its cursors are bound to."""
+
         def number(name: str, default: int) -> int:
             raw = source.get(name)
             if raw is None or raw == "":
@@ -240,8 +273,9 @@ class ScimApi:
             except (TypeError, ValueError):
                 raise InvalidValue(f"{name} must be a whole number, not {raw!r}.") from None
 
-        start = max(1, number("startIndex", 1))
-        count = min(max(0, number("count", 100)), self.settings.max_results)
+        # past any real list; keeps the SQL OFFSET inside a 64-bit integer on both backends
+        start = min(max(1, number("startIndex", 1)), _MAX_START_INDEX)
+        count = min(max(0, number("count", self.settings.default_page_size)), self.settings.max_results)
         text = source.get("filter")
         if text is not None and not isinstance(text, str):
             raise InvalidValue("filter must be a string.")
@@ -249,7 +283,7 @@ class ScimApi:
         if order not in ("ascending", "descending"):
             raise InvalidValue("sortOrder must be ascending or descending.")
         sort_by = source.get("sortBy")
-        return directory.Query(
+        query = directory.Query(
             filter=parse_filter(text, self.settings.max_filter_length) if text and text.strip() else None,
             start_index=start,
             count=count,
@@ -257,6 +291,57 @@ class ScimApi:
             descending=order == "descending",
             with_members=with_members,
             with_groups=with_groups,
+        )
+        if "cursor" not in source:
+            return query, None
+        if source.get("startIndex") not in (None, ""):
+            raise InvalidValue("Page with either cursor or startIndex, not both.")
+        cursor = source.get("cursor")
+        bound_to = fingerprint(
+            endpoint,
+            tenant.account_id,
+            text.strip() if text else "",
+            str(sort_by).strip().lower() if sort_by else "",
+            query.descending,
+        )
+        if cursor is None or cursor == "":  # an empty cursor asks for the first page
+            return query, bound_to
+        seek = self.cursors.open(cursor, bound_to)
+        # the total comes with the first page (or whenever count=0 asks for it alone)
+        return replace(query, seek=seek, with_total=query.count == 0), bound_to
+
+    def _listing(
+        self,
+        call: Call,
+        tenant: Tenant,
+        source: Any,
+        projection: Projection,
+        endpoint: str,
+        by_index: Callable[[Database, Tenant, directory.Query], Any],
+        by_cursor: Callable[[Database, Tenant, directory.Query], KeysetPage],
+    ) -> Response:
+        """A ListResponse paged by startIndex (RFC 7644) or, when a cursor is sent, by cursor (RFC 9865)."""
+        query, bound_to = self._query(
+            source,
+            tenant,
+            endpoint,
+            with_members=projection.wants("members"),
+            with_groups=projection.wants("groups"),
+        )
+        if bound_to is None:
+            page = by_index(self.db, tenant, query)
+            docs = [projection.apply(_document(item, call.base)) for item in page.items]
+            return json_response(list_document(page.total, query.start_index, docs))
+        found = by_cursor(self.db, tenant, query)
+        docs = [projection.apply(_document(item, call.base)) for item in found.items]
+        seal = self.cursors.seal
+        return json_response(
+            cursor_list_document(
+                found.total,
+                docs,
+                seal(found.next, bound_to) if found.next else None,
+                seal(found.previous, bound_to) if found.previous else None,
+            )
         )
 
     def _search_source(self, call: Call) -> dict[str, Any]:
@@ -273,10 +358,9 @@ class ScimApi:
         return json_response((projection or call.projection()).apply(doc), status, headers)
 
     def _list_users(self, call: Call, tenant: Tenant, source: Any, projection: Projection) -> Response:
-        query = self._query(source, with_groups=projection.wants("groups"))
-        page = directory.list_users(self.db, tenant, query)
-        docs = [projection.apply(user_document(u, call.base)) for u in page.items]
-        return json_response(list_document(page.total, query.start_index, docs))
+        return self._listing(
+            call, tenant, source, projection, "Users", directory.list_users, directory.list_users_by_cursor
+        )
 
     def list_users(self, call: Call, tenant: Tenant) -> Response:
         return self._list_users(call, tenant, call.params, call.projection())
@@ -288,7 +372,7 @@ class ScimApi:
     def get_user(self, call: Call, tenant: Tenant) -> Response:
         projection = call.projection()
         user = directory.get_user(self.db, tenant, call.path_params["id"], with_groups=projection.wants("groups"))
-        if _not_modified(call, user.version):
+        if _not_modified(call, user.version, "user"):
             return Response(status_code=304, headers={"ETag": etag(user.version)})
         return self._user_response(call, user, projection=projection)
 
@@ -305,7 +389,7 @@ class ScimApi:
         def change(current: Any) -> Any:
             return user_fields(doc, current=current.fields)
 
-        user = directory.update_user(self.db, tenant, call.path_params["id"], change, call.if_match())
+        user = directory.update_user(self.db, tenant, call.path_params["id"], change, call.preconditions())
         _note_user_update(call, user, "user.replace")
         return self._user_response(call, user)
 
@@ -316,14 +400,19 @@ class ScimApi:
             doc = patch_user(user_doc_of(current.fields), ops)
             return user_fields(doc, current=current.fields)
 
-        user = directory.update_user(self.db, tenant, call.path_params["id"], change, call.if_match())
+        user = directory.update_user(self.db, tenant, call.path_params["id"], change, call.preconditions())
         _note_user_update(call, user, "user.update")
         return self._user_response(call, user)
 
     def delete_user(self, call: Call, tenant: Tenant) -> Response:
         user_id = call.path_params["id"]
-        directory.delete_user(self.db, tenant, user_id, call.if_match())
-        call.noted("user.delete", user_id, user_id, f"Deleted user {user_id}.")
+        name = directory.delete_user(self.db, tenant, user_id, call.preconditions())
+        call.noted(
+            "user.delete",
+            user_id,
+            name,
+            f"Deleted user {name}: out of every group and without access; kept for the admin pages.",
+        )
         return Response(status_code=204)
 
     # groups ------------------------------------------------------------------------
@@ -335,10 +424,9 @@ class ScimApi:
         return json_response((projection or call.projection()).apply(doc), status, headers)
 
     def _list_groups(self, call: Call, tenant: Tenant, source: Any, projection: Projection) -> Response:
-        query = self._query(source, with_members=projection.wants("members"))
-        page = directory.list_groups(self.db, tenant, query)
-        docs = [projection.apply(group_document(g, call.base)) for g in page.items]
-        return json_response(list_document(page.total, query.start_index, docs))
+        return self._listing(
+            call, tenant, source, projection, "Groups", directory.list_groups, directory.list_groups_by_cursor
+        )
 
     def list_groups(self, call: Call, tenant: Tenant) -> Response:
         return self._list_groups(call, tenant, call.params, call.projection())
@@ -347,12 +435,26 @@ class ScimApi:
         source = self._search_source(call)
         return self._list_groups(call, tenant, source, call.projection(source))
 
+    # the server root ---------------------------------------------------------------
+    def search_root(self, call: Call, tenant: Tenant) -> Response:
+        """POST /.search: users and groups in one list (RFC 7644 §3.4.3)."""
+        source = self._search_source(call)
+        return self._listing(
+            call,
+            tenant,
+            source,
+            call.projection(source),
+            "",
+            directory.search_directory,
+            directory.search_directory_by_cursor,
+        )
+
     def get_group(self, call: Call, tenant: Tenant) -> Response:
         projection = call.projection()
         group = directory.get_group(
             self.db, tenant, call.path_params["id"], with_members=projection.wants("members")
         )
-        if _not_modified(call, group.version):
+        if _not_modified(call, group.version, "group"):
             return Response(status_code=304, headers={"ETag": etag(group.version)})
         return self._group_response(call, group, projection=projection)
 
@@ -376,7 +478,7 @@ class ScimApi:
             tenant,
             call.path_params["id"],
             fields,
-            call.if_match(),
+            call.preconditions(),
             with_members=projection.wants("members"),
         )
         call.noted(
@@ -392,23 +494,23 @@ class ScimApi:
             operations(call.body, self.settings.max_operations), self.settings.max_members_per_request
         )
         projection = call.projection()
-        group = directory.change_group(
+        changed = directory.change_group(
             self.db,
             tenant,
             call.path_params["id"],
             changes,
-            call.if_match(),
+            call.preconditions(),
             with_members=projection.wants("members") if projection.given else None,
         )
         group_id = call.path_params["id"]
         call.noted("group.update", group_id, _group_name(changes) or group_id, _describe_changes(changes))
-        if group is None:
-            return Response(status_code=204)
-        return self._group_response(call, group, projection=projection)
+        if changed.group is None:  # no body, but the new version for the next If-Match
+            return Response(status_code=204, headers={"ETag": etag(changed.version)})
+        return self._group_response(call, changed.group, projection=projection)
 
     def delete_group(self, call: Call, tenant: Tenant) -> Response:
         group_id = call.path_params["id"]
-        directory.delete_group(self.db, tenant, group_id, call.if_match())
+        directory.delete_group(self.db, tenant, group_id, call.preconditions())
         call.noted("group.delete", group_id, group_id, f"Deleted group {group_id}.")
         return Response(status_code=204)
 
@@ -474,12 +576,39 @@ def _describe_changes(changes: list[Any]) -> str:
     return "Updated group: " + ("; ".join(parts) if parts else "no change") + "."
 
 
-def _not_modified(call: Call, version: int) -> bool:
-    raw = call.headers.get("if-none-match")
-    if not raw:
-        return False
-    tags = [t.strip() for t in raw.split(",")]
-    return "*" in tags or any((m := _VERSION.match(t)) and int(m.group(1)) == version for t in tags)
+def _parse_json(raw: bytes) -> Any:
+    if not raw.strip():
+        raise InvalidSyntax("The request needs a JSON body.")
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidSyntax(f"The request body is not valid JSON: {exc}.") from None
+
+
+def _versions(raw: str | None) -> directory.Versions | None:
+    """The versions an If-Match / If-None-Match header names: `*`, or a list of (weak) ETags.
+
+    A tag that is not one of ours names no version, so If-Match with only such tags fails.
+    """
+    if raw is None or not raw.strip():
+        return None
+    tags = [tag.strip() for tag in raw.split(",") if tag.strip()]
+    if "*" in tags:
+        return directory.Versions(any=True)
+    numbers = frozenset(int(found.group(1)) for tag in tags if (found := _VERSION.match(tag)))
+    return directory.Versions(numbers)
+
+
+def _not_modified(call: Call, version: int, what: str) -> bool:
+    """GET with If-Match naming another version fails (412); with If-None-Match naming this
+    one, the client's copy is current (304)."""
+    conditions = call.preconditions()
+    directory.check_read(version, conditions, what)
+    return bool(conditions and conditions.none_match and conditions.none_match.include(version))
+
+
+def _document(item: Any, base: str) -> dict[str, Any]:
+    return group_document(item, base) if isinstance(item, Group) else user_document(item, base)
 
 
 class _StripTrailingSlash:
