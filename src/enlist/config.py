@@ -19,6 +19,7 @@ class Settings(BaseSettings):
     max_operations: int = 1000
     max_members_per_request: int = 10_000
     max_filter_length: int = 4096
+    max_filter_depth: int = 20
     # RFC 9865 cursor pagination: page size when a request gives no count, and how long a
     # cursor stays valid (both advertised in ServiceProviderConfig.pagination).
     default_page_size: int = 100

@@ -284,7 +284,7 @@ class ScimApi:
             raise InvalidValue("sortOrder must be ascending or descending.")
         sort_by = source.get("sortBy")
         query = directory.Query(
-            filter=parse_filter(text, self.settings.max_filter_length) if text and text.strip() else None,
+            filter=parse_filter(text, self.settings.max_filter_length, self.settings.max_filter_depth) if text and text.strip() else None,
             start_index=start,
             count=count,
             sort_by=str(sort_by) if sort_by else None,

@@ -66,16 +66,35 @@ Attribute = Column | Collection
 SENSITIVE = frozenset({"password"})
 
 
-def parse_filter(text: str, max_length: int = 4096) -> Any:
-    """Parse a filter string into scim2-models' tree, or refuse it in plain words."""
+def parse_filter(text: str, max_length: int = 4096, max_depth: int = 20) -> Any:
+    """Parse a filter string into scim2-models' tree, or refuse it in plain words.
+
+    Length and nesting are capped before and after parsing: a deeply nested filter would
+    otherwise cost a deep recursion in the parser and an enormous SQL statement.
+    """
     if len(text) > max_length:
         raise InvalidFilter(f"The filter is longer than the {max_length} characters allowed.")
+    if text.count("(") + text.count("[") > max_depth * 4:
+        raise InvalidFilter(f"The filter nests more than the {max_depth} levels allowed.")
     try:
-        return ScimFilter(text).ast
+        tree = ScimFilter(text).ast
     except SCIMException as exc:
         raise InvalidFilter(f"The filter {text!r} could not be read: {exc}.") from None
     except (ValueError, TypeError, RecursionError) as exc:
         raise InvalidFilter(f"The filter {text!r} could not be read: {exc}.") from None
+    if _depth(tree) > max_depth:
+        raise InvalidFilter(f"The filter nests more than the {max_depth} levels allowed.")
+    return tree
+
+
+def _depth(node: Any) -> int:
+    if isinstance(node, LogicalExpr):
+        return 1 + max(_depth(term) for term in node.terms)
+    if isinstance(node, Not):
+        return 1 + _depth(node.expr)
+    if isinstance(node, ValuePath):
+        return 1 + _depth(node.val_filter)
+    return 1
 
 
 class SqlFilter(FilterVisitor[ColumnElement[bool]]):
