@@ -396,7 +396,8 @@ def demo(
         "  (a new one each time the demo starts)\n\n"
         "Try it:\n"
         f"  curl -H 'Authorization: Bearer {payload['api_token']}' "
-        f"'{payload['scim_base_url']}/Users?startIndex=1&count=2'\n",
+        f"'{payload['scim_base_url']}/Users?startIndex=1&count=2'\n"
+        f"  enlist audit --account {payload['account']}   # what the identity provider did\n",
     )
     sys.stdout.flush()
     _serve(settings, host, port)
