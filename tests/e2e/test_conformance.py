@@ -166,3 +166,4 @@ def test_scim2_tester_conformance(live_server: LiveServer, account_values: None)
         f"{len(failures)} of {len(results)} scim2-tester checks did not succeed:\n{report}"
     )
     assert len(results) > 30, f"only {len(results)} scim2-tester checks ran"
+    print(f"scim2-tester: {len(results)} checks, every one SUCCESS")
