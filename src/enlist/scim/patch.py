@@ -26,7 +26,14 @@ from scim2_models.path import (
     ValuePath,
 )
 
-from enlist.domain.errors import InvalidPath, InvalidSyntax, InvalidValue, Mutability, NoTarget, TooMany
+from enlist.domain.errors import (
+    InvalidPath,
+    InvalidSyntax,
+    InvalidValue,
+    Mutability,
+    NoTarget,
+    TooMany,
+)
 from enlist.scim.reading import (
     CANONICAL,
     ENTERPRISE,

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-import math
 import hmac
+import math
 import re
 import secrets as random_secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
 from datetime import datetime, timedelta
+from functools import cache
 
 from argon2 import PasswordHasher
 from sqlalchemy.exc import IntegrityError

@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Connection,
-    Select,
     Integer,
+    Select,
     String,
     and_,
     any_,
