@@ -27,7 +27,6 @@ from enlist.domain.errors import (
     Unauthorized,
 )
 from enlist.domain.model import Group, Tenant
-from enlist.domain.rules import require_enterprise
 from enlist.ratelimit import make_limiter
 from enlist.request_id import request_id_of
 from enlist.scim import audit, discovery
@@ -516,7 +515,7 @@ class ScimApi:
 
     # discovery ---------------------------------------------------------------------
     def _discovery_allowed(self, tenant: Tenant) -> None:
-        require_enterprise(tenant)
+        directory.describe_service(tenant)
 
     def service_provider_config(self, call: Call, tenant: Tenant) -> Response:
         self._discovery_allowed(tenant)

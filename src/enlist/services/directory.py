@@ -79,6 +79,12 @@ def _allowed(tenant: Tenant) -> None:
     require_enterprise(tenant)
 
 
+def describe_service(tenant: Tenant) -> None:
+    """Discovery (ServiceProviderConfig, Schemas, ResourceTypes) is provisioning too: the
+    same Enterprise-plan gate applies, from here like every other use case."""
+    _allowed(tenant)
+
+
 def _check_version(current: int, conditions: Preconditions | None, what: str) -> None:
     if conditions is None:
         return
