@@ -43,7 +43,9 @@ def _backends() -> list[str]:
     if _postgres_reachable():
         return ["sqlite", "postgresql"]
     if os.environ.get("CI"):  # CI must prove both backends; never pass on SQLite alone
-        raise RuntimeError("PostgreSQL is not reachable on 127.0.0.1:5432, and CI runs on both backends")
+        raise RuntimeError(
+            "PostgreSQL is not reachable on 127.0.0.1:5432, and CI runs on both backends"
+        )
     return ["sqlite"]
 
 
@@ -132,14 +134,18 @@ def make_tenant(db: Database) -> Any:
         password: str | None = None,
     ) -> TenantSetup:
         label = name or domain
-        account_id = tenancy.create_account(db, label, f"admin-{uuid.uuid4().hex[:8]}@{domain}", password)
+        account_id = tenancy.create_account(
+            db, label, f"admin-{uuid.uuid4().hex[:8]}@{domain}", password
+        )
         tenancy.create_calendar(db, account_id, f"{label} calendar", plan)
         organization_id = tenancy.create_organization(db, account_id, f"{label} org")
         tenancy.add_domain(db, account_id, domain, verified=True)
         if linked:
             tenancy.link_domain(db, domain, organization_id)
         secret = tenancy.create_secret(db, domain, account_id)
-        return TenantSetup(account_id, organization_id if linked else None, domain, secret.secret, secret.id)
+        return TenantSetup(
+            account_id, organization_id if linked else None, domain, secret.secret, secret.id
+        )
 
     return make
 

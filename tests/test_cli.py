@@ -38,7 +38,9 @@ def enlist(db: Database, database_url: str) -> Any:
     return run
 
 
-def test_an_account_provisions_from_okta_until_the_operator_names_another(enlist: Any, db: Database) -> None:
+def test_an_account_provisions_from_okta_until_the_operator_names_another(
+    enlist: Any, db: Database
+) -> None:
     account = tenancy.create_account(db, "Acme", "it@acme.io")
 
     assert enlist("account", "provider", account, "--json") == {"id": account, "provider": "okta"}
@@ -59,18 +61,35 @@ def test_every_provider_preset_can_be_chosen(db: Database, name: str) -> None:
 
 def test_an_unknown_provider_or_account_is_a_one_line_reason(enlist: Any, db: Database) -> None:
     account = tenancy.create_account(db, "Acme", "it@acme.io")
-    assert "not an identity provider" in enlist("account", "provider", account, "--set", "ping", "--json", ok=False)
+    assert "not an identity provider" in enlist(
+        "account", "provider", account, "--set", "ping", "--json", ok=False
+    )
     assert "no account" in enlist("account", "provider", "nope", "--json", ok=False)
-    assert "no account" in enlist("account", "provider", "nope", "--set", "okta", "--json", ok=False)
+    assert "no account" in enlist(
+        "account", "provider", "nope", "--set", "okta", "--json", ok=False
+    )
     assert tenancy.account_provider(db, account).value == "okta"
 
 
 def test_without_json_the_provider_is_said_in_words(db: Database, database_url: str) -> None:
     account = tenancy.create_account(db, "Acme", "it@acme.io")
     done = subprocess.run(
-        [sys.executable, "-m", "enlist", "account", "provider", account, "--set", "onelogin",
-         "--database-url", database_url],
-        capture_output=True, text=True, timeout=120, check=False,
+        [
+            sys.executable,
+            "-m",
+            "enlist",
+            "account",
+            "provider",
+            account,
+            "--set",
+            "onelogin",
+            "--database-url",
+            database_url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == f"Account {account} provisions from onelogin."

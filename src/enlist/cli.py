@@ -22,9 +22,13 @@ app = typer.Typer(
 )
 account_app = typer.Typer(help="Customer accounts.", no_args_is_help=True)
 calendar_app = typer.Typer(help="Calendars and their plans.", no_args_is_help=True)
-organization_app = typer.Typer(help="Organizations (where provisioned groups land).", no_args_is_help=True)
+organization_app = typer.Typer(
+    help="Organizations (where provisioned groups land).", no_args_is_help=True
+)
 domain_app = typer.Typer(help="Trusted email domains.", no_args_is_help=True)
-secret_app = typer.Typer(help="SCIM secrets (API tokens for the identity provider).", no_args_is_help=True)
+secret_app = typer.Typer(
+    help="SCIM secrets (API tokens for the identity provider).", no_args_is_help=True
+)
 app.add_typer(account_app, name="account")
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(organization_app, name="organization")
@@ -34,7 +38,11 @@ app.add_typer(secret_app, name="secret")
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print exactly one JSON object on stdout.")]
 DatabaseUrl = Annotated[
     str | None,
-    typer.Option("--database-url", envvar="ENLIST_DATABASE_URL", help="SQLAlchemy URL (default: sqlite:///enlist.db)."),
+    typer.Option(
+        "--database-url",
+        envvar="ENLIST_DATABASE_URL",
+        help="SQLAlchemy URL (default: sqlite:///enlist.db).",
+    ),
 ]
 Host = Annotated[str, typer.Option("--host", help="Address to listen on.")]
 Port = Annotated[int, typer.Option("--port", help="Port to listen on.")]
@@ -56,7 +64,9 @@ def _run(database_url: str | None, action: Callable[[Database], Any]) -> Any:
     try:
         db = Database.open(_settings(database_url).database_url)
     except Exception as exc:  # a bad URL or an unreachable server: one line, no traceback
-        _fail(f"Cannot open the database: {exc.__class__.__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+        _fail(
+            f"Cannot open the database: {exc.__class__.__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        )
     try:
         return action(db)
     except EnlistError as error:
@@ -76,7 +86,9 @@ def _print(as_json: bool, payload: dict[str, Any], text: str) -> None:
 def account_create(
     name: Annotated[str, typer.Option("--name")],
     email: Annotated[str, typer.Option("--email", help="The admin's email, used to sign in.")],
-    password: Annotated[str | None, typer.Option("--password", help="The admin's password.")] = None,
+    password: Annotated[
+        str | None, typer.Option("--password", help="The admin's password.")
+    ] = None,
     as_json: JsonFlag = False,
     database_url: DatabaseUrl = None,
 ) -> None:
@@ -144,7 +156,8 @@ def domain_add(
     name: Annotated[str, typer.Argument(help="The domain, e.g. example.com.")],
     account: Annotated[str, typer.Option("--account", help="Account id.")],
     verified: Annotated[
-        bool, typer.Option("--verified", help="Operator override: mark verified without a DNS check.")
+        bool,
+        typer.Option("--verified", help="Operator override: mark verified without a DNS check."),
     ] = False,
     as_json: JsonFlag = False,
     database_url: DatabaseUrl = None,
@@ -170,8 +183,12 @@ def domain_verify(
     from enlist.dns import TxtResolver
 
     settings = _settings(database_url)
-    domain = _run(database_url, lambda db: tenancy.verify_domain(db, name, TxtResolver(settings.dns_server)))
-    _print(as_json, {"name": domain.name, "verified": domain.verified}, f"{domain.name} is verified.")
+    domain = _run(
+        database_url, lambda db: tenancy.verify_domain(db, name, TxtResolver(settings.dns_server))
+    )
+    _print(
+        as_json, {"name": domain.name, "verified": domain.verified}, f"{domain.name} is verified."
+    )
 
 
 @domain_app.command("link")
@@ -198,7 +215,8 @@ def _when(moment: Any) -> str | None:
 def secret_create(
     domain: Annotated[str, typer.Argument(help="A verified trusted domain.")],
     expires_in_days: Annotated[
-        int | None, typer.Option("--expires-in-days", help="Refuse the secret after this many days.")
+        int | None,
+        typer.Option("--expires-in-days", help="Refuse the secret after this many days."),
     ] = None,
     as_json: JsonFlag = False,
     database_url: DatabaseUrl = None,
@@ -261,16 +279,24 @@ def secret_revoke(
 
 def uvicorn_options(settings: Settings) -> dict[str, Any]:
     """How `enlist serve` runs uvicorn (bench/ serves its comparison apps the same way)."""
-    return {"log_level": settings.log_level, "access_log": settings.access_log, "proxy_headers": True}
+    return {
+        "log_level": settings.log_level,
+        "access_log": settings.access_log,
+        "proxy_headers": True,
+    }
 
 
 @app.command()
 def audit(
     account: Annotated[str, typer.Option("--account", help="Account id.")],
     limit: Annotated[int, typer.Option("--limit", help="How many entries, newest first.")] = 50,
-    outcome: Annotated[str | None, typer.Option("--outcome", help="success, refused or error.")] = None,
+    outcome: Annotated[
+        str | None, typer.Option("--outcome", help="success, refused or error.")
+    ] = None,
     resource: Annotated[str | None, typer.Option("--resource", help="User or Group.")] = None,
-    search: Annotated[str | None, typer.Option("--search", help="Text in the name or outcome.")] = None,
+    search: Annotated[
+        str | None, typer.Option("--search", help="Text in the name or outcome.")
+    ] = None,
     as_json: JsonFlag = False,
     database_url: DatabaseUrl = None,
 ) -> None:
@@ -300,7 +326,9 @@ def audit(
         }
         for _, e in entries
     ]
-    text = "\n".join(f"{r['at'][:19]}  {r['outcome']:<8} {r['action']:<14} {r['detail']}" for r in rows)
+    text = "\n".join(
+        f"{r['at'][:19]}  {r['outcome']:<8} {r['action']:<14} {r['detail']}" for r in rows
+    )
     _print(as_json, {"account": account, "entries": rows}, text or "No activity yet.")
 
 
@@ -313,7 +341,9 @@ def _serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
 
         os.environ["ENLIST_DATABASE_URL"] = settings.database_url
         Database.open(settings.database_url).dispose()  # migrate once, before workers start
-        uvicorn.run("enlist.app:create_app", factory=True, host=host, port=port, workers=workers, **options)
+        uvicorn.run(
+            "enlist.app:create_app", factory=True, host=host, port=port, workers=workers, **options
+        )
         return
     from enlist.app import create_app
 
@@ -324,7 +354,9 @@ def _serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
 def serve(
     host: Host = "127.0.0.1",
     port: Port = 8000,
-    workers: Annotated[int, typer.Option("--workers", help="Worker processes (use PostgreSQL for more than one).")] = 1,
+    workers: Annotated[
+        int, typer.Option("--workers", help="Worker processes (use PostgreSQL for more than one).")
+    ] = 1,
     database_url: DatabaseUrl = None,
 ) -> None:
     """Serve the SCIM API and the admin pages."""
@@ -357,7 +389,12 @@ def _demo_tenant(db: Database) -> dict[str, Any]:
         tenancy.set_password(db, account_id, password)
         sessions.forget_failed_sign_ins(db, DEMO_EMAIL)  # the new password works at once
     created = tenancy.create_secret(db, DEMO_DOMAIN, account_id)
-    return {"account": account_id, "secret_id": created.id, "token": created.secret, "password": password}
+    return {
+        "account": account_id,
+        "secret_id": created.id,
+        "token": created.secret,
+        "password": password,
+    }
 
 
 @app.command()

@@ -26,5 +26,7 @@ class TxtResolver:
         except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
             return []
         except dns.exception.DNSException as exc:
-            raise InvalidValue(f"The DNS lookup of {domain} failed ({exc.__class__.__name__}); try again shortly.") from None
+            raise InvalidValue(
+                f"The DNS lookup of {domain} failed ({exc.__class__.__name__}); try again shortly."
+            ) from None
         return [b"".join(record.strings).decode("utf-8", "replace") for record in answer]

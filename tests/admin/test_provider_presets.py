@@ -11,7 +11,11 @@ from enlist.services import activity, tenancy
 from tests.admin.conftest import Browser
 
 WORDS = {
-    "okta": ["SCIM connector base URL", "Unique identifier field for users: userName.", "HTTP Header"],
+    "okta": [
+        "SCIM connector base URL",
+        "Unique identifier field for users: userName.",
+        "HTTP Header",
+    ],
     "entra": ["Tenant URL", "Secret Token", "Provisioning Mode: Automatic."],
     "onelogin": ["SCIM Base URL", "SCIM Bearer Token"],
     "jumpcloud": ["Base URL", "Token Key", "Identity Management"],
@@ -44,19 +48,27 @@ def test_choosing_a_provider_tailors_the_overview_steps(
     assert f'<option value="{provider}" selected>' in response.text
 
 
-def test_changing_the_provider_is_in_the_activity_log(signed_in: Browser, admin: Any, db: Any) -> None:
+def test_changing_the_provider_is_in_the_activity_log(
+    signed_in: Browser, admin: Any, db: Any
+) -> None:
     signed_in.submit("/", "/provider", {"provider": "entra"})
-    entry = next(e for _, e in activity.newest(db, admin.account_id) if e.action == "account.provider")
+    entry = next(
+        e for _, e in activity.newest(db, admin.account_id) if e.action == "account.provider"
+    )
     assert entry.outcome == "success" and entry.actor_type == "admin" and entry.actor == admin.email
     assert entry.detail.startswith("Set the identity provider to Microsoft Entra ID (was Okta)")
 
 
-def test_an_unknown_provider_is_refused_in_plain_words(signed_in: Browser, admin: Any, db: Any) -> None:
+def test_an_unknown_provider_is_refused_in_plain_words(
+    signed_in: Browser, admin: Any, db: Any
+) -> None:
     page = signed_in.submit("/", "/provider", {"provider": "ping"})
     assert page.status_code == 400
     assert "is not an identity provider Enlist knows" in page.text
     assert tenancy.account_provider(db, admin.account_id).value == "okta"
-    entry = next(e for _, e in activity.newest(db, admin.account_id) if e.action == "account.provider")
+    entry = next(
+        e for _, e in activity.newest(db, admin.account_id) if e.action == "account.provider"
+    )
     assert entry.outcome == "refused"
 
 
@@ -66,7 +78,9 @@ def test_the_provider_form_needs_its_csrf_token(signed_in: Browser, admin: Any, 
     assert tenancy.account_provider(db, admin.account_id).value == "okta"
 
 
-def test_the_domain_and_secret_pages_speak_the_providers_words(signed_in: Browser, admin: Any, db: Any) -> None:
+def test_the_domain_and_secret_pages_speak_the_providers_words(
+    signed_in: Browser, admin: Any, db: Any
+) -> None:
     domain = tenancy.add_domain(db, admin.account_id, "acme.com", verified=True)
     tenancy.set_account_provider(db, admin.account_id, "entra")
 

@@ -53,10 +53,14 @@ class Tenant:
     secret_id: str
 
 
-def setup_tenant(env: dict[str, str], domain: str = "example.com", plan: str = "enterprise") -> Tenant:
+def setup_tenant(
+    env: dict[str, str], domain: str = "example.com", plan: str = "enterprise"
+) -> Tenant:
     account = enlist(env, "account", "create", "--name", domain, "--email", f"admin@{domain}")["id"]
     enlist(env, "calendar", "create", "--account", account, "--name", "Team", "--plan", plan)
-    organization = enlist(env, "organization", "create", "--account", account, "--name", domain)["id"]
+    organization = enlist(env, "organization", "create", "--account", account, "--name", domain)[
+        "id"
+    ]
     enlist(env, "domain", "add", domain, "--account", account, "--verified")
     enlist(env, "domain", "link", domain, "--organization", organization)
     secret = enlist(env, "secret", "create", domain)
@@ -70,7 +74,17 @@ def serving(env: dict[str, str], *extra_args: str, startup_seconds: float = 60.0
     # A file, not a pipe: a server logging many errors would block on a full pipe nobody reads.
     output = tempfile.TemporaryFile()
     process = subprocess.Popen(
-        [sys.executable, "-m", "enlist", "serve", "--host", "127.0.0.1", "--port", str(port), *extra_args],
+        [
+            sys.executable,
+            "-m",
+            "enlist",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            *extra_args,
+        ],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=output,

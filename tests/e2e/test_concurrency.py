@@ -28,7 +28,9 @@ THREADS = 8
 
 
 @pytest.fixture(scope="module", params=_backends())
-def servers(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+def servers(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Any]]:
     with ExitStack() as stack:
         if request.param == "postgresql":
             name = f"enlist_conc_{uuid.uuid4().hex[:8]}"
@@ -71,11 +73,17 @@ def test_parallel_member_adds_and_removes_to_one_group_lose_nothing(servers):
     doomed = users[: USERS // 3]
     clients[0].patch(
         f"/Groups/{group}",
-        json={"Operations": [{"op": "add", "path": "members", "value": [{"value": u} for u in doomed]}]},
+        json={
+            "Operations": [
+                {"op": "add", "path": "members", "value": [{"value": u} for u in doomed]}
+            ]
+        },
     )
 
     def add(index: int) -> int:
-        body = {"Operations": [{"op": "Add", "path": "members", "value": [{"value": users[index]}]}]}
+        body = {
+            "Operations": [{"op": "Add", "path": "members", "value": [{"value": users[index]}]}]
+        }
         return clients[index % 2].patch(f"/Groups/{group}", json=body).status_code
 
     def remove(index: int) -> int:
@@ -108,12 +116,20 @@ def test_concurrent_creates_of_one_user_name_give_one_201_and_409s(servers):
 
 def test_if_match_is_checked_inside_the_write(servers):
     clients = _clients(servers)
-    user = clients[0].post("/Users", json={"userName": f"etag-{uuid.uuid4().hex[:6]}@example.com"}).json()
+    user = (
+        clients[0]
+        .post("/Users", json={"userName": f"etag-{uuid.uuid4().hex[:6]}@example.com"})
+        .json()
+    )
     version = user["meta"]["version"]
 
     def rename(index: int) -> int:
         body = {"Operations": [{"op": "replace", "path": "displayName", "value": f"Name {index}"}]}
-        return clients[index % 2].patch(f"/Users/{user['id']}", json=body, headers={"If-Match": version}).status_code
+        return (
+            clients[index % 2]
+            .patch(f"/Users/{user['id']}", json=body, headers={"If-Match": version})
+            .status_code
+        )
 
     with ThreadPoolExecutor(THREADS) as pool:
         statuses = Counter(pool.map(rename, range(8)))

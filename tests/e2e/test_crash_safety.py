@@ -84,7 +84,9 @@ def test_acknowledged_writes_survive_a_sigkill(database_url):
                     return
                 name = f"w{worker}-{i}@example.com"
                 try:
-                    created = client.post("/Users", json={"userName": name, "emails": [{"value": name}]})
+                    created = client.post(
+                        "/Users", json={"userName": name, "emails": [{"value": name}]}
+                    )
                     if created.status_code != 201:
                         continue
                     user_id = created.json()["id"]
@@ -92,7 +94,11 @@ def test_acknowledged_writes_survive_a_sigkill(database_url):
                         acknowledged.append(user_id)
                     added = client.patch(
                         f"/Groups/{group}",
-                        json={"Operations": [{"op": "add", "path": "members", "value": [{"value": user_id}]}]},
+                        json={
+                            "Operations": [
+                                {"op": "add", "path": "members", "value": [{"value": user_id}]}
+                            ]
+                        },
                     )
                     if added.status_code == 204:
                         with lock:
@@ -113,17 +119,24 @@ def test_acknowledged_writes_survive_a_sigkill(database_url):
         thread.join(timeout=30)
     assert len(acknowledged) >= 150, "the burst was too slow to mean anything"
 
-    with serving(env) as restarted, httpx.Client(base_url=f"{restarted}/scim/v2", headers=headers) as client:
+    with (
+        serving(env) as restarted,
+        httpx.Client(base_url=f"{restarted}/scim/v2", headers=headers) as client,
+    ):
         found: set[str] = set()
         start = 1
         while True:
-            page = client.get("/Users", params={"startIndex": start, "count": 500, "attributes": "id"}).json()
+            page = client.get(
+                "/Users", params={"startIndex": start, "count": 500, "attributes": "id"}
+            ).json()
             found.update(r["id"] for r in page["Resources"])
             start += 500
             if start > page["totalResults"]:
                 break
         assert set(acknowledged) <= found
-        group_members = {m["value"] for m in client.get(f"/Groups/{group}").json().get("members", [])}
+        group_members = {
+            m["value"] for m in client.get(f"/Groups/{group}").json().get("members", [])
+        }
         assert set(members) <= group_members
         # a write in flight at the kill may have committed without its answer reaching us
         assert len(found) - len(acknowledged) <= 4
@@ -141,4 +154,6 @@ def test_acknowledged_writes_survive_a_sigkill(database_url):
         if conn.dialect.name == "sqlite":
             assert conn.execute(text("PRAGMA integrity_check")).scalar() == "ok"
     engine.dispose()
-    print(f"acknowledged {len(acknowledged)} users and {len(members)} memberships; found {len(found)} users")
+    print(
+        f"acknowledged {len(acknowledged)} users and {len(members)} memberships; found {len(found)} users"
+    )

@@ -26,7 +26,12 @@ def two_accounts(client, make_tenant):
     their_group = theirs.create_group("Their Team", [their_user["id"]])
     our_user = ours.create_user("me@ours.example")
     our_group = ours.create_group("Our Team", [our_user["id"]])
-    return ours, theirs, {"Users": their_user, "Groups": their_group}, {"Users": our_user, "Groups": our_group}
+    return (
+        ours,
+        theirs,
+        {"Users": their_user, "Groups": their_group},
+        {"Users": our_user, "Groups": our_group},
+    )
 
 
 def _bodies(kind: str, our: dict) -> dict[str, dict]:
@@ -51,7 +56,9 @@ def test_another_accounts_id_answers_404_like_a_missing_one(two_accounts, kind, 
     foreign = ours.request(method, f"/{kind}/{their[kind]['id']}", json=bodies.get(method))
     missing = ours.request(method, f"/{kind}/{'0' * 32}", json=bodies.get(method))
     assert foreign.status_code == missing.status_code == 404
-    assert foreign.json()["detail"].replace(their[kind]["id"], "X") == missing.json()["detail"].replace("0" * 32, "X")
+    assert foreign.json()["detail"].replace(their[kind]["id"], "X") == missing.json()[
+        "detail"
+    ].replace("0" * 32, "X")
     _assert_leaks_nothing(foreign, ["Their Agent", "secret.agent", "Their Team"])
     # and nothing changed for them
     after = theirs.get(f"/{kind}/{their[kind]['id']}")
@@ -71,7 +78,10 @@ def test_another_accounts_id_answers_404_like_a_missing_one(two_accounts, kind, 
 )
 def test_lists_and_filters_never_show_another_accounts_users(two_accounts, query):
     ours, _, their, _ = two_accounts
-    params = {k: v.format(user=their["Users"]["id"], group=their["Groups"]["id"]) for k, v in query.items()}
+    params = {
+        k: v.format(user=their["Users"]["id"], group=their["Groups"]["id"])
+        for k, v in query.items()
+    }
     for response in (ours.get("/Users", params=params), ours.post("/Users/.search", json=params)):
         assert response.status_code == 200
         ids = {r["id"] for r in response.json()["Resources"]}
@@ -93,11 +103,15 @@ def test_group_lists_never_show_another_accounts_groups(two_accounts, query):
 
 
 def test_another_accounts_user_cannot_be_made_a_member(two_accounts):
-    ours, theirs, their, our = two_accounts
+    ours, _theirs, their, our = two_accounts
     group_id = our["Groups"]["id"]
     refused = ours.patch(
         f"/Groups/{group_id}",
-        json={"Operations": [{"op": "add", "path": "members", "value": [{"value": their["Users"]["id"]}]}]},
+        json={
+            "Operations": [
+                {"op": "add", "path": "members", "value": [{"value": their["Users"]["id"]}]}
+            ]
+        },
     )
     assert refused.status_code == 400
     members = [m["value"] for m in ours.get(f"/Groups/{group_id}").json()["members"]]
@@ -106,7 +120,16 @@ def test_another_accounts_user_cannot_be_made_a_member(two_accounts):
 
 @pytest.mark.parametrize(
     "authorization",
-    ["", "Bearer", "Bearer ", "Bearer    ", "Basic dXNlcjpwYXNz", "non-token", "Bearer revoked", "Bearer enl_unknown"],
+    [
+        "",
+        "Bearer",
+        "Bearer ",
+        "Bearer    ",
+        "Basic dXNlcjpwYXNz",
+        "non-token",
+        "Bearer revoked",
+        "Bearer enl_unknown",
+    ],
 )
 def test_every_endpoint_refuses_bad_secrets_with_401(two_accounts, client, db, authorization):
     from enlist.services import tenancy
@@ -117,7 +140,7 @@ def test_every_endpoint_refuses_bad_secrets_with_401(two_accounts, client, db, a
         authorization = f"Bearer {ours.tenant.token}"
     headers = {"Authorization": authorization} if authorization else {}
     answered = 0
-    for path in ALL_PATHS + ["/Users/{user}", "/Groups/{group}"]:
+    for path in [*ALL_PATHS, "/Users/{user}", "/Groups/{group}"]:
         url = "/scim/v2" + path.format(user=their["Users"]["id"], group=their["Groups"]["id"])
         for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
             body = {"displayName": "x"} if method in ("POST", "PUT", "PATCH") else None

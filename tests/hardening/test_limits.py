@@ -26,15 +26,22 @@ def test_too_long_filters_and_bodies_and_patches_are_refused(settings, db, make_
     from starlette.testclient import TestClient
 
     tight = Settings(
-        database_url=settings.database_url, max_filter_length=50, max_body_bytes=2000,
-        max_operations=2, max_members_per_request=3,
+        database_url=settings.database_url,
+        max_filter_length=50,
+        max_body_bytes=2000,
+        max_operations=2,
+        max_members_per_request=3,
     )
     tenant = make_tenant()
     with TestClient(create_app(tight, db), base_url="http://enlist.test") as client:
+
         def call(method, path, **kw):
             return client.request(method, "/scim/v2" + path, headers=tenant.headers, **kw)
 
-        assert call("GET", "/Users", params={"filter": 'userName eq "' + "a" * 60 + '"'}).status_code == 400
+        assert (
+            call("GET", "/Users", params={"filter": 'userName eq "' + "a" * 60 + '"'}).status_code
+            == 400
+        )
         big = call("POST", "/Users", json={"userName": "a@example.com", "title": "x" * 3000})
         assert big.status_code == 413 and big.json()["status"] == "413"
         group = call("POST", "/Groups", json={"displayName": "Eng"}).json()["id"]
@@ -42,5 +49,9 @@ def test_too_long_filters_and_bodies_and_patches_are_refused(settings, db, make_
         too_many = call("PATCH", f"/Groups/{group}", json={"Operations": ops})
         assert too_many.status_code == 400 and too_many.json()["scimType"] == "tooMany"
         members = [{"value": f"u{i}"} for i in range(4)]
-        crowd = call("PATCH", f"/Groups/{group}", json={"Operations": [{"op": "add", "path": "members", "value": members}]})
+        crowd = call(
+            "PATCH",
+            f"/Groups/{group}",
+            json={"Operations": [{"op": "add", "path": "members", "value": members}]},
+        )
         assert crowd.status_code == 400 and crowd.json()["scimType"] == "tooMany"

@@ -39,10 +39,21 @@ def test_another_process_with_the_same_database_accepts_the_secret(db, tenant, d
 def test_several_secrets_work_at_once_for_rotation(client, db, tenant):
     newer = tenancy.create_secret(db, tenant.domain, tenant.account_id).secret
     for token in (tenant.token, newer):
-        assert client.get("/scim/v2/Users", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+        assert (
+            client.get("/scim/v2/Users", headers={"Authorization": f"Bearer {token}"}).status_code
+            == 200
+        )
     tenancy.revoke_secret(db, tenant.secret_id)
-    assert client.get("/scim/v2/Users", headers={"Authorization": f"Bearer {tenant.token}"}).status_code == 401
-    assert client.get("/scim/v2/Users", headers={"Authorization": f"Bearer {newer}"}).status_code == 200
+    assert (
+        client.get(
+            "/scim/v2/Users", headers={"Authorization": f"Bearer {tenant.token}"}
+        ).status_code
+        == 401
+    )
+    assert (
+        client.get("/scim/v2/Users", headers={"Authorization": f"Bearer {newer}"}).status_code
+        == 200
+    )
 
 
 def test_an_expired_secret_is_refused_with_a_reason(client, db, tenant):
@@ -54,7 +65,9 @@ def test_an_expired_secret_is_refused_with_a_reason(client, db, tenant):
     headers = {"Authorization": f"Bearer {expiring.secret}"}
     assert client.get("/scim/v2/Users", headers=headers).status_code == 200
     with db.write() as conn:  # thirty days later
-        conn.execute(update(scim_secrets).where(scim_secrets.c.id == expiring.id).values(expires_at=now()))
+        conn.execute(
+            update(scim_secrets).where(scim_secrets.c.id == expiring.id).values(expires_at=now())
+        )
     refused = client.get("/scim/v2/Users", headers=headers)
     assert refused.status_code == 401
     assert "expired" in refused.json()["detail"]

@@ -30,7 +30,8 @@ def _people(db: Any, scim: Scim, n: int, **fields: Any) -> list[str]:
     with db.write() as conn:
         store = UserStore(conn, scim.tenant.account_id)
         return [
-            store.insert(UserFields(user_name=f"person{i:03d}@example.com", **fields)) for i in range(n)
+            store.insert(UserFields(user_name=f"person{i:03d}@example.com", **fields))
+            for i in range(n)
         ]
 
 
@@ -43,7 +44,9 @@ def _error(response: Any, scim_type: str) -> dict[str, Any]:
     return body
 
 
-def _walk(scim: Scim, path: str = "/Users", **params: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def _walk(
+    scim: Scim, path: str = "/Users", **params: Any
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Every page from an empty cursor to the last nextCursor: (pages, resources)."""
     pages, cursor = [], ""
     while cursor is not None:
@@ -116,7 +119,12 @@ def test_previous_cursors_walk_back_through_the_same_pages(scim: Scim, db: Any) 
     while "previousCursor" in back[-1]:
         response = scim.get(
             "/Users",
-            params={"cursor": back[-1]["previousCursor"], "count": 4, "sortBy": "userName", "sortOrder": "descending"},
+            params={
+                "cursor": back[-1]["previousCursor"],
+                "count": 4,
+                "sortBy": "userName",
+                "sortOrder": "descending",
+            },
         )
         assert response.status_code == 200, response.text
         back.append(response.json())
@@ -128,11 +136,16 @@ def test_previous_cursors_walk_back_through_the_same_pages(scim: Scim, db: Any) 
     assert back[-1]["nextCursor"]
 
 
-def test_cursor_pages_follow_sort_and_filter_with_ties_broken_by_creation(scim: Scim, db: Any) -> None:
+def test_cursor_pages_follow_sort_and_filter_with_ties_broken_by_creation(
+    scim: Scim, db: Any
+) -> None:
     first = _people(db, scim, 9, title="Engineer")
     with db.write() as conn:
         store = UserStore(conn, scim.tenant.account_id)
-        others = [store.insert(UserFields(user_name=f"z{i}@example.com", title="Analyst")) for i in range(4)]
+        others = [
+            store.insert(UserFields(user_name=f"z{i}@example.com", title="Analyst"))
+            for i in range(4)
+        ]
         store.insert(UserFields(user_name="nobody@example.com", title="Engineer", active=False))
 
     _, up = _walk(scim, count=3, sortBy="title", filter="active eq true")
@@ -149,18 +162,24 @@ def test_cursor_pages_put_users_without_the_sort_value_last_and_walk_back_to_the
         store = UserStore(conn, scim.tenant.account_id)
         ids = [
             store.insert(
-                UserFields(user_name=f"p{i}@example.com", display_name=None if i % 3 == 0 else f"name {i % 2}")
+                UserFields(
+                    user_name=f"p{i}@example.com",
+                    display_name=None if i % 3 == 0 else f"name {i % 2}",
+                )
             )
             for i in range(10)
         ]
     named = [i for i in range(10) if i % 3]
-    expected = [ids[i] for i in sorted(named, key=lambda i: (i % 2, i))] + [ids[i] for i in range(0, 10, 3)]
+    expected = [ids[i] for i in sorted(named, key=lambda i: (i % 2, i))] + [
+        ids[i] for i in range(0, 10, 3)
+    ]
 
     pages, seen = _walk(scim, count=3, sortBy="displayName")
     assert [r["id"] for r in seen] == expected
 
     previous = scim.get(
-        "/Users", params={"cursor": pages[-1]["previousCursor"], "count": 3, "sortBy": "displayName"}
+        "/Users",
+        params={"cursor": pages[-1]["previousCursor"], "count": 3, "sortBy": "displayName"},
     ).json()
     assert previous["Resources"] == pages[-2]["Resources"]
 
@@ -190,9 +209,15 @@ def test_cursor_pages_are_keyset_queries_never_offset(scim: Scim, db: Any) -> No
     _people(db, scim, 12)
     first = scim.get("/Users", params={"cursor": "", "count": 5, "sortBy": "meta.created"}).json()
     with _statements(db) as seen:
-        page = scim.get("/Users", params={"cursor": first["nextCursor"], "count": 5, "sortBy": "meta.created"})
+        page = scim.get(
+            "/Users", params={"cursor": first["nextCursor"], "count": 5, "sortBy": "meta.created"}
+        )
     assert page.status_code == 200, page.text
-    reads = [s for s in seen if s.lstrip().upper().startswith("SELECT") and "FROM users" in s and "LIMIT" in s]
+    reads = [
+        s
+        for s in seen
+        if s.lstrip().upper().startswith("SELECT") and "FROM users" in s and "LIMIT" in s
+    ]
     assert reads, seen
     for statement in reads:
         # SQLite's dialect always writes "LIMIT ? OFFSET ?"; the offset it sends is then 0
@@ -200,7 +225,9 @@ def test_cursor_pages_are_keyset_queries_never_offset(scim: Scim, db: Any) -> No
     assert any("(users.created, users.pk) >" in s for s in reads), reads
 
 
-def test_group_cursor_pages_without_members_never_read_the_membership_table(scim: Scim, db: Any) -> None:
+def test_group_cursor_pages_without_members_never_read_the_membership_table(
+    scim: Scim, db: Any
+) -> None:
     member = scim.create_user("member@example.com")["id"]
     ids = [scim.create_group(f"Team {i}", [member])["id"] for i in range(7)]
 
@@ -254,7 +281,9 @@ def test_count_zero_with_a_cursor_gives_the_total_alone(scim: Scim, db: Any) -> 
     assert later["totalResults"] == 4 and later["Resources"] == [] and "nextCursor" not in later
 
 
-def test_cursor_page_count_above_the_maximum_is_clamped(scim: Scim, db: Any, database_url: str) -> None:
+def test_cursor_page_count_above_the_maximum_is_clamped(
+    scim: Scim, db: Any, database_url: str
+) -> None:
     _people(db, scim, 7)
     app = create_app(Settings(database_url=database_url, max_results=3), db)
     with TestClient(app, base_url="http://enlist.test") as small:
@@ -286,13 +315,19 @@ def test_a_tampered_cursor_is_refused_as_invalid(scim: Scim, db: Any) -> None:
     _error(scim.post("/Users/.search", json={"cursor": 42}), "invalidCursor")
 
 
-def test_a_cursor_is_bound_to_its_query_and_its_tenant(scim: Scim, db: Any, client: Any, make_tenant: Any) -> None:
+def test_a_cursor_is_bound_to_its_query_and_its_tenant(
+    scim: Scim, db: Any, client: Any, make_tenant: Any
+) -> None:
     _people(db, scim, 4)
-    cursor = scim.get("/Users", params={"cursor": "", "count": 2, "sortBy": "userName"}).json()["nextCursor"]
+    cursor = scim.get("/Users", params={"cursor": "", "count": 2, "sortBy": "userName"}).json()[
+        "nextCursor"
+    ]
 
     _error(scim.get("/Users", params={"cursor": cursor, "count": 2}), "invalidCursor")  # other sort
     _error(
-        scim.get("/Users", params={"cursor": cursor, "sortBy": "userName", "filter": "active eq true"}),
+        scim.get(
+            "/Users", params={"cursor": cursor, "sortBy": "userName", "filter": "active eq true"}
+        ),
         "invalidCursor",
     )
     _error(scim.get("/Groups", params={"cursor": cursor, "sortBy": "userName"}), "invalidCursor")

@@ -49,7 +49,11 @@ def test_schemas_lists_the_extension_only_when_the_user_has_a_value(scim):
     # declared in schemas but empty: still not listed
     response = scim.post(
         "/Users",
-        json={"schemas": [USER_SCHEMA, ENTERPRISE], "userName": "bob@example.com", ENTERPRISE: {"department": ""}},
+        json={
+            "schemas": [USER_SCHEMA, ENTERPRISE],
+            "userName": "bob@example.com",
+            ENTERPRISE: {"department": ""},
+        },
     )
     assert response.status_code == 201
     assert response.json()["schemas"] == [USER_SCHEMA] and ENTERPRISE not in response.json()
@@ -81,7 +85,9 @@ def test_a_manager_that_is_not_a_user_here_is_kept_as_sent(scim):
     other_tenant_user = "a" * 32
     ann = scim.patch(
         f"/Users/{ann['id']}",
-        json=patch_body({"op": "replace", "path": f"{ENTERPRISE}:manager", "value": other_tenant_user}),
+        json=patch_body(
+            {"op": "replace", "path": f"{ENTERPRISE}:manager", "value": other_tenant_user}
+        ),
     ).json()
     assert ann[ENTERPRISE]["manager"] == {"value": other_tenant_user}
 
@@ -117,13 +123,16 @@ def test_patch_each_attribute_by_urn_path(scim):
     ann = _user(scim)
     for key, value in FULL.items():
         response = scim.patch(
-            f"/Users/{ann['id']}", json=patch_body({"op": "add", "path": f"{ENTERPRISE}:{key}", "value": value})
+            f"/Users/{ann['id']}",
+            json=patch_body({"op": "add", "path": f"{ENTERPRISE}:{key}", "value": value}),
         )
         assert response.status_code == 200, response.text
     doc = scim.get(f"/Users/{ann['id']}").json()
     assert doc[ENTERPRISE] == FULL and doc["schemas"] == [USER_SCHEMA, ENTERPRISE]
     for key in FULL:
-        response = scim.patch(f"/Users/{ann['id']}", json=patch_body({"op": "remove", "path": f"{ENTERPRISE}:{key}"}))
+        response = scim.patch(
+            f"/Users/{ann['id']}", json=patch_body({"op": "remove", "path": f"{ENTERPRISE}:{key}"})
+        )
         assert response.status_code == 200, response.text
     doc = scim.get(f"/Users/{ann['id']}").json()
     assert ENTERPRISE not in doc and doc["schemas"] == [USER_SCHEMA]
@@ -134,7 +143,9 @@ def test_patch_manager_value_and_ref_sub_attributes(scim):
     ann = _user(scim)
     doc = scim.patch(
         f"/Users/{ann['id']}",
-        json=patch_body({"op": "replace", "path": f"{ENTERPRISE}:manager.value", "value": boss["id"]}),
+        json=patch_body(
+            {"op": "replace", "path": f"{ENTERPRISE}:manager.value", "value": boss["id"]}
+        ),
     ).json()
     assert doc[ENTERPRISE]["manager"]["value"] == boss["id"]
     # displayName is read-only: setting it alone changes nothing
@@ -145,9 +156,14 @@ def test_patch_manager_value_and_ref_sub_attributes(scim):
             {"op": "replace", "path": f"{ENTERPRISE}:manager", "value": {"displayName": "Someone"}},
         ),
     ).json()
-    assert doc[ENTERPRISE]["manager"] == {"value": boss["id"], "$ref": boss["meta"]["location"], "displayName": "Boss"}
+    assert doc[ENTERPRISE]["manager"] == {
+        "value": boss["id"],
+        "$ref": boss["meta"]["location"],
+        "displayName": "Boss",
+    }
     doc = scim.patch(
-        f"/Users/{ann['id']}", json=patch_body({"op": "remove", "path": f"{ENTERPRISE}:manager.value"})
+        f"/Users/{ann['id']}",
+        json=patch_body({"op": "remove", "path": f"{ENTERPRISE}:manager.value"}),
     ).json()
     assert ENTERPRISE not in doc
 
@@ -158,7 +174,10 @@ def test_patch_without_path_keyed_by_the_extension_urn(scim):
     doc = scim.patch(
         f"/Users/{ann['id']}",
         json=patch_body(
-            {"op": "Replace", "value": {ENTERPRISE: {"department": "Sales", "manager": {"value": boss["id"]}}}}
+            {
+                "op": "Replace",
+                "value": {ENTERPRISE: {"department": "Sales", "manager": {"value": boss["id"]}}},
+            }
         ),
     ).json()
     # the sub-attributes given are set; the others stay (RFC 7644 §3.5.2.3)
@@ -167,7 +186,12 @@ def test_patch_without_path_keyed_by_the_extension_urn(scim):
     assert doc[ENTERPRISE]["manager"]["value"] == boss["id"]
     doc = scim.patch(
         f"/Users/{ann['id']}",
-        json=patch_body({"op": "add", "value": {f"{ENTERPRISE}:employeeNumber": "9", f"{ENTERPRISE}:manager": ""}}),
+        json=patch_body(
+            {
+                "op": "add",
+                "value": {f"{ENTERPRISE}:employeeNumber": "9", f"{ENTERPRISE}:manager": ""},
+            }
+        ),
     ).json()
     assert doc[ENTERPRISE] == {"employeeNumber": "9", "department": "Sales", "division": "North"}
 
@@ -179,33 +203,43 @@ def test_patch_the_whole_extension_by_path(scim):
         json=patch_body({"op": "add", "path": ENTERPRISE, "value": {"costCenter": "CC-2"}}),
     ).json()
     assert doc[ENTERPRISE] == {"department": "Ops", "costCenter": "CC-2"}
-    doc = scim.patch(f"/Users/{ann['id']}", json=patch_body({"op": "remove", "path": ENTERPRISE})).json()
+    doc = scim.patch(
+        f"/Users/{ann['id']}", json=patch_body({"op": "remove", "path": ENTERPRISE})
+    ).json()
     assert ENTERPRISE not in doc and doc["schemas"] == [USER_SCHEMA]
 
 
 def test_patch_refuses_an_unknown_attribute_of_the_extension_by_path(scim):
     ann = _user(scim)
     response = scim.patch(
-        f"/Users/{ann['id']}", json=patch_body({"op": "add", "path": f"{ENTERPRISE}:shoeSize", "value": "9"})
+        f"/Users/{ann['id']}",
+        json=patch_body({"op": "add", "path": f"{ENTERPRISE}:shoeSize", "value": "9"}),
     )
     assert_error(response, 400, "invalidPath")
     # but ignores it in a path-less value, like any unknown attribute in a body
     response = scim.patch(
-        f"/Users/{ann['id']}", json=patch_body({"op": "add", "value": {ENTERPRISE: {"shoeSize": "9"}}})
+        f"/Users/{ann['id']}",
+        json=patch_body({"op": "add", "value": {ENTERPRISE: {"shoeSize": "9"}}}),
     )
     assert response.status_code == 200, response.text
 
 
 def test_overlong_values_are_refused(scim):
-    response = scim.post("/Users", json={"userName": "ann@example.com", ENTERPRISE: {"department": "x" * 201}})
+    response = scim.post(
+        "/Users", json={"userName": "ann@example.com", ENTERPRISE: {"department": "x" * 201}}
+    )
     assert_error(response, 400, "invalidValue")
-    response = scim.post("/Users", json={"userName": "ann@example.com", ENTERPRISE: {"manager": "m" * 256}})
+    response = scim.post(
+        "/Users", json={"userName": "ann@example.com", ENTERPRISE: {"manager": "m" * 256}}
+    )
     assert_error(response, 400, "invalidValue")
 
 
 def test_filters_on_extension_attributes(scim):
     boss = _user(scim, "boss@example.com", employeeNumber="1")
-    ann = _user(scim, "ann@example.com", employeeNumber="42", department="Engineering", manager=boss["id"])
+    ann = _user(
+        scim, "ann@example.com", employeeNumber="42", department="Engineering", manager=boss["id"]
+    )
     bob = _user(scim, "bob@example.com", department="Sales", manager=boss["id"])
 
     def ids(expression: str) -> list[str]:
@@ -217,10 +251,12 @@ def test_filters_on_extension_attributes(scim):
     assert ids(f'{ENTERPRISE.upper()}:EMPLOYEENUMBER eq "42"') == [ann["id"]]
     assert ids(f'{ENTERPRISE}:department eq "engineering"') == [ann["id"]]
     assert ids(f'{ENTERPRISE}:manager.value eq "{boss["id"]}"') == sorted([ann["id"], bob["id"]])
-    assert ids(f'{ENTERPRISE}:manager pr') == sorted([ann["id"], bob["id"]])
-    assert ids(f'not ({ENTERPRISE}:department pr)') == [boss["id"]]
+    assert ids(f"{ENTERPRISE}:manager pr") == sorted([ann["id"], bob["id"]])
+    assert ids(f"not ({ENTERPRISE}:department pr)") == [boss["id"]]
     assert ids(f'{ENTERPRISE}:department sw "S" and userName sw "bob"') == [bob["id"]]
-    sorted_by = scim.get("/Users", params={"sortBy": f"{ENTERPRISE}:employeeNumber"}).json()["Resources"]
+    sorted_by = scim.get("/Users", params={"sortBy": f"{ENTERPRISE}:employeeNumber"}).json()[
+        "Resources"
+    ]
     assert len(sorted_by) == 3
     for bad in (f'{ENTERPRISE}:shoeSize eq "9"', 'urn:example:acme:2.0:User:badge eq "1"'):
         assert_error(scim.get("/Users", params={"filter": bad}), 400, "invalidFilter")
@@ -229,11 +265,17 @@ def test_filters_on_extension_attributes(scim):
 def test_projection_of_extension_attributes(scim):
     boss = _user(scim, "boss@example.com")
     ann = _user(scim, **FULL, manager=boss["id"])
-    only = scim.get(f"/Users/{ann['id']}", params={"attributes": f"{ENTERPRISE}:employeeNumber"}).json()
+    only = scim.get(
+        f"/Users/{ann['id']}", params={"attributes": f"{ENTERPRISE}:employeeNumber"}
+    ).json()
     assert only[ENTERPRISE] == {"employeeNumber": "42"} and "userName" not in only
     whole = scim.get(f"/Users/{ann['id']}", params={"attributes": f"userName,{ENTERPRISE}"}).json()
-    assert whole[ENTERPRISE]["department"] == "Engineering" and whole["userName"] == "ann@example.com"
-    without = scim.get(f"/Users/{ann['id']}", params={"excludedAttributes": f"{ENTERPRISE}:manager"}).json()
+    assert (
+        whole[ENTERPRISE]["department"] == "Engineering" and whole["userName"] == "ann@example.com"
+    )
+    without = scim.get(
+        f"/Users/{ann['id']}", params={"excludedAttributes": f"{ENTERPRISE}:manager"}
+    ).json()
     assert "manager" not in without[ENTERPRISE] and without[ENTERPRISE]["costCenter"] == "CC-7"
     core_only = scim.get(f"/Users/{ann['id']}", params={"attributes": "userName"}).json()
     assert ENTERPRISE not in core_only and core_only["schemas"] == [USER_SCHEMA]
@@ -250,7 +292,14 @@ def test_discovery_advertises_the_extension(scim):
     body = schema.json()
     assert body["id"] == ENTERPRISE
     names = {a["name"] for a in body["attributes"]}
-    assert names == {"employeeNumber", "costCenter", "organization", "division", "department", "manager"}
+    assert names == {
+        "employeeNumber",
+        "costCenter",
+        "organization",
+        "division",
+        "department",
+        "manager",
+    }
     manager = next(a for a in body["attributes"] if a["name"] == "manager")
     subs = {s["name"]: s for s in manager["subAttributes"]}
     assert subs["displayName"]["mutability"] == "readOnly"

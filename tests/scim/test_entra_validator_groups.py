@@ -77,7 +77,9 @@ def test_entra_filters_groups(scim):
     _patched(scim, group["id"], {"op": "Add", "path": "members", "value": [{"value": user["id"]}]})
 
     def lookup(expression: str) -> dict[str, Any]:
-        response = scim.get("/Groups", params={"excludedAttributes": "members", "filter": expression})
+        response = scim.get(
+            "/Groups", params={"excludedAttributes": "members", "filter": expression}
+        )
         assert response.status_code == 200, response.text
         body = dict(response.json())
         assert_list_response(body)
@@ -87,7 +89,9 @@ def test_entra_filters_groups(scim):
     assert [g["id"] for g in found["Resources"]] == [group["id"]]
     assert "members" not in found["Resources"][0]
     assert [g["id"] for g in lookup('displayName eq "FILTER ME"')["Resources"]] == [group["id"]]
-    assert [g["id"] for g in lookup(f'externalId eq "{group["externalId"]}"')["Resources"]] == [group["id"]]
+    assert [g["id"] for g in lookup(f'externalId eq "{group["externalId"]}"')["Resources"]] == [
+        group["id"]
+    ]
     missing = lookup(f'displayName eq "{uuid.uuid4()}"')
     assert missing["totalResults"] == 0 and missing["Resources"] == []
 
@@ -97,7 +101,11 @@ def test_entra_replaces_group_attributes(scim):
     _patched(
         scim,
         group["id"],
-        {"op": "Replace", "path": "displayName", "value": f"{group['displayName']}updatedDisplayName"},
+        {
+            "op": "Replace",
+            "path": "displayName",
+            "value": f"{group['displayName']}updatedDisplayName",
+        },
         {"op": "Replace", "path": "externalId", "value": "updatedExternalId"},
     )
     doc = scim.get(f"/Groups/{group['id']}").json()
@@ -121,10 +129,18 @@ def test_entra_adds_a_member(scim):
     user = created_user(scim)
     group = _created(scim)
     # Entra sends "$ref": null next to the value
-    _patched(scim, group["id"], {"op": "Add", "path": "members", "value": [{"$ref": None, "value": user["id"]}]})
+    _patched(
+        scim,
+        group["id"],
+        {"op": "Add", "path": "members", "value": [{"$ref": None, "value": user["id"]}]},
+    )
     assert _members(scim, group["id"]) == [user["id"]]
     # adding again changes nothing
-    _patched(scim, group["id"], {"op": "Add", "path": "members", "value": [{"$ref": None, "value": user["id"]}]})
+    _patched(
+        scim,
+        group["id"],
+        {"op": "Add", "path": "members", "value": [{"$ref": None, "value": user["id"]}]},
+    )
     assert _members(scim, group["id"]) == [user["id"]]
 
 
@@ -137,7 +153,11 @@ def test_entra_removes_a_member_with_a_value_list(scim):
         group["id"],
         {"op": "Add", "path": "members", "value": [{"value": ann["id"]}, {"value": bob["id"]}]},
     )
-    _patched(scim, group["id"], {"op": "Remove", "path": "members", "value": [{"$ref": None, "value": ann["id"]}]})
+    _patched(
+        scim,
+        group["id"],
+        {"op": "Remove", "path": "members", "value": [{"$ref": None, "value": ann["id"]}]},
+    )
     assert _members(scim, group["id"]) == [bob["id"]]
     # the RFC form works as well, and removing a non-member is a no-op
     _patched(scim, group["id"], {"op": "Remove", "path": f'members[value eq "{ann["id"]}"]'})

@@ -29,7 +29,11 @@ def entra_new_user(user_name: str | None = None) -> dict[str, Any]:
         "displayName": "givenName familyName",
         "emails": [{"primary": True, "type": "work", "value": name}],
         "meta": {"resourceType": "User"},
-        "name": {"formatted": "givenName familyName", "familyName": "familyName", "givenName": "givenName"},
+        "name": {
+            "formatted": "givenName familyName",
+            "familyName": "familyName",
+            "givenName": "givenName",
+        },
         "roles": [],
         ENTERPRISE: {"employeeNumber": "1001", "department": "Engineering"},
     }
@@ -56,7 +60,9 @@ def _lookup(scim: Any, expression: str) -> dict[str, Any]:
 
 def test_entra_creates_a_user(scim):
     body = entra_new_user("Test_User_Ab6490ee@example.com")
-    response = scim.post("/Users", json=body, headers={"Content-Type": "application/scim+json; charset=utf-8"})
+    response = scim.post(
+        "/Users", json=body, headers={"Content-Type": "application/scim+json; charset=utf-8"}
+    )
     assert response.status_code == 201, response.text
     assert response.headers["content-type"].startswith("application/scim+json")
     doc = response.json()
@@ -108,7 +114,11 @@ def test_entra_patch_replaces_attributes_verbose(scim):
     response = scim.patch(
         f"/Users/{user['id']}",
         json=entra_patch(
-            {"op": "Replace", "path": "emails[type eq \"work\"].value", "value": "updated@example.com"},
+            {
+                "op": "Replace",
+                "path": 'emails[type eq "work"].value',
+                "value": "updated@example.com",
+            },
             {"op": "Replace", "path": "name.familyName", "value": "updatedFamilyName"},
             {"op": "Replace", "path": "externalId", "value": "updatedExternalId"},
             {
@@ -121,8 +131,8 @@ def test_entra_patch_replaces_attributes_verbose(scim):
                     f"{ENTERPRISE}:department": "updatedDepartment",
                 },
             },
-            {"op": "Add", "path": "phoneNumbers[type eq \"mobile\"].value", "value": "+1 555 0100"},
-            {"op": "Add", "path": "addresses[type eq \"work\"].locality", "value": "Redmond"},
+            {"op": "Add", "path": 'phoneNumbers[type eq "mobile"].value', "value": "+1 555 0100"},
+            {"op": "Add", "path": 'addresses[type eq "work"].locality', "value": "Redmond"},
         ),
     )
     assert response.status_code == 200, response.text
@@ -145,18 +155,22 @@ def test_entra_updates_user_name(scim):
     user = _created(scim)
     new_name = f"{uuid.uuid4()}@example.com"
     response = scim.patch(
-        f"/Users/{user['id']}", json=entra_patch({"op": "Replace", "path": "userName", "value": new_name})
+        f"/Users/{user['id']}",
+        json=entra_patch({"op": "Replace", "path": "userName", "value": new_name}),
     )
     assert response.status_code == 200, response.text
     assert response.json()["userName"] == new_name
-    assert [u["id"] for u in _lookup(scim, f'userName eq "{new_name}"')["Resources"]] == [user["id"]]
+    assert [u["id"] for u in _lookup(scim, f'userName eq "{new_name}"')["Resources"]] == [
+        user["id"]
+    ]
     assert _lookup(scim, f'userName eq "{user["userName"]}"')["totalResults"] == 0
 
 
 def test_entra_disables_a_user(scim):
     user = _created(scim)
     response = scim.patch(
-        f"/Users/{user['id']}", json=entra_patch({"op": "Replace", "path": "active", "value": False})
+        f"/Users/{user['id']}",
+        json=entra_patch({"op": "Replace", "path": "active", "value": False}),
     )
     assert response.status_code == 200, response.text
     assert response.json()["active"] is False
@@ -166,7 +180,8 @@ def test_entra_disables_a_user(scim):
     )
     assert response.json()["active"] is True
     response = scim.patch(
-        f"/Users/{user['id']}", json=entra_patch({"op": "Replace", "path": "active", "value": "False"})
+        f"/Users/{user['id']}",
+        json=entra_patch({"op": "Replace", "path": "active", "value": "False"}),
     )
     assert response.json()["active"] is False
     # a disabled user is still found by the lookup
@@ -179,7 +194,8 @@ def test_entra_adds_replaces_and_removes_the_manager(scim):
     other = _created(scim)
 
     response = scim.patch(
-        f"/Users/{user['id']}", json=entra_patch({"op": "Add", "path": MANAGER_PATH, "value": boss["id"]})
+        f"/Users/{user['id']}",
+        json=entra_patch({"op": "Add", "path": MANAGER_PATH, "value": boss["id"]}),
     )
     assert response.status_code == 200, response.text
     manager = response.json()[ENTERPRISE]["manager"]
@@ -197,7 +213,9 @@ def test_entra_adds_replaces_and_removes_the_manager(scim):
     found = _lookup(scim, f'{ENTERPRISE}:manager.value eq "{other["id"]}"')
     assert [u["id"] for u in found["Resources"]] == [user["id"]]
 
-    response = scim.patch(f"/Users/{user['id']}", json=entra_patch({"op": "Remove", "path": MANAGER_PATH}))
+    response = scim.patch(
+        f"/Users/{user['id']}", json=entra_patch({"op": "Remove", "path": MANAGER_PATH})
+    )
     assert response.status_code == 200, response.text
     doc = response.json()
     assert "manager" not in doc[ENTERPRISE]
@@ -216,17 +234,20 @@ def test_entra_manager_in_its_other_shapes(scim):
     for shape in shapes:
         scim.patch(f"/Users/{user['id']}", json=entra_patch({"op": "Remove", "path": MANAGER_PATH}))
         response = scim.patch(
-            f"/Users/{user['id']}", json=entra_patch({"op": "Replace", "path": MANAGER_PATH, "value": shape})
+            f"/Users/{user['id']}",
+            json=entra_patch({"op": "Replace", "path": MANAGER_PATH, "value": shape}),
         )
         assert response.status_code == 200, response.text
         assert response.json()[ENTERPRISE]["manager"]["value"] == boss["id"], shape
     # clearing it: an empty string, null, an object with an empty value
     for empty in ("", None, {"value": ""}, {"value": None}):
         scim.patch(
-            f"/Users/{user['id']}", json=entra_patch({"op": "Replace", "path": MANAGER_PATH, "value": boss["id"]})
+            f"/Users/{user['id']}",
+            json=entra_patch({"op": "Replace", "path": MANAGER_PATH, "value": boss["id"]}),
         )
         response = scim.patch(
-            f"/Users/{user['id']}", json=entra_patch({"op": "Replace", "path": MANAGER_PATH, "value": empty})
+            f"/Users/{user['id']}",
+            json=entra_patch({"op": "Replace", "path": MANAGER_PATH, "value": empty}),
         )
         assert "manager" not in response.json()[ENTERPRISE], empty
 
@@ -261,8 +282,8 @@ def test_entra_sends_several_operations_on_the_same_attribute(scim):
             {"op": "Replace", "path": MANAGER_PATH, "value": boss["id"]},
             {"op": "Replace", "path": "displayName", "value": "first"},
             {"op": "Replace", "path": "displayName", "value": "second"},
-            {"op": "Add", "path": "emails[type eq \"work\"].value", "value": "w1@example.com"},
-            {"op": "Replace", "path": "emails[type eq \"work\"].value", "value": "w2@example.com"},
+            {"op": "Add", "path": 'emails[type eq "work"].value', "value": "w1@example.com"},
+            {"op": "Replace", "path": 'emails[type eq "work"].value', "value": "w2@example.com"},
         ),
     )
     assert response.status_code == 200, response.text

@@ -40,13 +40,19 @@ def test_rfc_user_lifecycle(scim):
     assert user[ENTERPRISE] == {"employeeNumber": "E-9", "department": "Finance"}
 
     found = scim.get("/Users", params={"filter": 'externalId eq "jc-5f1c"'}).json()
-    assert found["schemas"] == [LIST_SCHEMA] and [u["id"] for u in found["Resources"]] == [user["id"]]
+    assert found["schemas"] == [LIST_SCHEMA] and [u["id"] for u in found["Resources"]] == [
+        user["id"]
+    ]
 
     response = scim.patch(
         f"/Users/{user['id']}",
         json=rfc_patch(
             {"op": "replace", "path": "name.familyName", "value": "Bergström"},
-            {"op": "add", "path": "emails", "value": [{"value": "carl.b@example.com", "type": "home"}]},
+            {
+                "op": "add",
+                "path": "emails",
+                "value": [{"value": "carl.b@example.com", "type": "home"}],
+            },
             {"op": "remove", "path": 'phoneNumbers[type eq "work"]'},
             {"op": "replace", "path": f"{ENTERPRISE}:department", "value": "Treasury"},
         ),
@@ -58,11 +64,15 @@ def test_rfc_user_lifecycle(scim):
     assert "phoneNumbers" not in doc
     assert doc[ENTERPRISE]["department"] == "Treasury"
 
-    response = scim.patch(f"/Users/{user['id']}", json=rfc_patch({"op": "replace", "path": "active", "value": False}))
+    response = scim.patch(
+        f"/Users/{user['id']}", json=rfc_patch({"op": "replace", "path": "active", "value": False})
+    )
     assert response.json()["active"] is False
 
     full = scim.get(f"/Users/{user['id']}").json()
-    response = scim.put(f"/Users/{user['id']}", json={**full, "active": True, "title": "Controller"})
+    response = scim.put(
+        f"/Users/{user['id']}", json={**full, "active": True, "title": "Controller"}
+    )
     assert response.status_code == 200, response.text
     assert response.json()["title"] == "Controller" and response.json()["active"] is True
     assert response.json()[ENTERPRISE] == full[ENTERPRISE]
@@ -76,7 +86,11 @@ def test_rfc_group_lifecycle(scim):
     bob = scim.create_user("bob@example.com")
     response = scim.post(
         "/Groups",
-        json={"schemas": [GROUP_SCHEMA], "displayName": "Finance", "members": [{"value": ann["id"], "type": "User"}]},
+        json={
+            "schemas": [GROUP_SCHEMA],
+            "displayName": "Finance",
+            "members": [{"value": ann["id"], "type": "User"}],
+        },
     )
     assert response.status_code == 201, response.text
     group = response.json()
@@ -94,7 +108,11 @@ def test_rfc_group_lifecycle(scim):
 
     response = scim.put(
         f"/Groups/{group['id']}",
-        json={"schemas": [GROUP_SCHEMA], "displayName": "Finance EU", "members": [{"value": ann["id"]}, {"value": bob["id"]}]},
+        json={
+            "schemas": [GROUP_SCHEMA],
+            "displayName": "Finance EU",
+            "members": [{"value": ann["id"]}, {"value": bob["id"]}],
+        },
     )
     assert response.status_code == 200, response.text
     assert response.json()["displayName"] == "Finance EU"

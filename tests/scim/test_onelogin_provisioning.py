@@ -10,7 +10,9 @@ from tests.scim.test_okta_users import PATCH_SCHEMA, USER_SCHEMA, assert_error
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 
 
-def onelogin_user(email: str, *, first: str = "Ann", last: str = "Lee", title: str = "", department: str = "") -> dict[str, Any]:
+def onelogin_user(
+    email: str, *, first: str = "Ann", last: str = "Lee", title: str = "", department: str = ""
+) -> dict[str, Any]:
     """OneLogin's default SCIM JSON template, filled in (unset parameters become "")."""
     return {
         "schemas": [USER_SCHEMA, ENTERPRISE],
@@ -35,7 +37,9 @@ def test_onelogin_provisions_updates_and_deprovisions_a_user(scim):
     assert user["schemas"] == [USER_SCHEMA]
 
     # a profile change: the whole template again, by PUT
-    body = onelogin_user("ann.lee@example.com", last="Lee-Smith", title="Engineer", department="R&D")
+    body = onelogin_user(
+        "ann.lee@example.com", last="Lee-Smith", title="Engineer", department="R&D"
+    )
     response = scim.put(f"/Users/{user['id']}", json=body)
     assert response.status_code == 200, response.text
     doc = response.json()
@@ -51,7 +55,9 @@ def test_onelogin_provisions_updates_and_deprovisions_a_user(scim):
     assert response.json()["active"] is True
 
     # a parameter cleared in OneLogin arrives as "" and clears the attribute
-    response = scim.put(f"/Users/{user['id']}", json={**body, "title": "", ENTERPRISE: {"department": ""}})
+    response = scim.put(
+        f"/Users/{user['id']}", json={**body, "title": "", ENTERPRISE: {"department": ""}}
+    )
     doc = response.json()
     assert "title" not in doc and ENTERPRISE not in doc
 
@@ -65,24 +71,34 @@ def test_onelogin_put_of_an_email_change(scim):
     response = scim.put(f"/Users/{user['id']}", json=onelogin_user("ann.lee@example.com"))
     assert response.status_code == 200, response.text
     assert response.json()["userName"] == "ann.lee@example.com"
-    assert response.json()["emails"] == [{"value": "ann.lee@example.com", "type": "work", "primary": True}]
+    assert response.json()["emails"] == [
+        {"value": "ann.lee@example.com", "type": "work", "primary": True}
+    ]
 
 
 def test_onelogin_put_to_another_users_name_is_a_409(scim):
     scim.post("/Users", json=onelogin_user("ann@example.com"))
     bob = scim.post("/Users", json=onelogin_user("bob@example.com", first="Bob")).json()
-    assert_error(scim.put(f"/Users/{bob['id']}", json=onelogin_user("ANN@example.com")), 409, "uniqueness")
+    assert_error(
+        scim.put(f"/Users/{bob['id']}", json=onelogin_user("ANN@example.com")), 409, "uniqueness"
+    )
 
 
 def test_onelogin_group_membership_with_lowercase_ops(scim):
     ann = scim.post("/Users", json=onelogin_user("ann@example.com")).json()
     bob = scim.post("/Users", json=onelogin_user("bob@example.com", first="Bob")).json()
-    response = scim.post("/Groups", json={"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Support"})
+    response = scim.post(
+        "/Groups",
+        json={"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Support"},
+    )
     assert response.status_code == 201, response.text
     group = response.json()
 
     def patch(*operations: dict[str, Any]) -> None:
-        response = scim.patch(f"/Groups/{group['id']}", json={"schemas": [PATCH_SCHEMA], "Operations": list(operations)})
+        response = scim.patch(
+            f"/Groups/{group['id']}",
+            json={"schemas": [PATCH_SCHEMA], "Operations": list(operations)},
+        )
         assert response.status_code in (200, 204), response.text
 
     patch({"op": "add", "path": "members", "value": [{"value": ann["id"]}, {"value": bob["id"]}]})

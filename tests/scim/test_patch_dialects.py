@@ -50,8 +50,12 @@ def test_attribute_names_and_urns_in_any_case(scim):
         {"op": "replace", "path": "DISPLAYNAME", "value": "A"},
         {"op": "replace", "path": "Name.GivenName", "value": "B"},
         {"op": "replace", "path": "URN:IETF:PARAMS:SCIM:SCHEMAS:CORE:2.0:USER:title", "value": "C"},
-        {"op": "replace", "path": "urn:ietf:params:scim:schemas:core:2.0:User:name.familyName", "value": "D"},
-        {"op": "replace", "path": "EMAILS[TYPE eq \"work\"].VALUE", "value": "jane.doe@example.com"},
+        {
+            "op": "replace",
+            "path": "urn:ietf:params:scim:schemas:core:2.0:User:name.familyName",
+            "value": "D",
+        },
+        {"op": "replace", "path": 'EMAILS[TYPE eq "work"].VALUE', "value": "jane.doe@example.com"},
     )
     assert doc["displayName"] == "A"
     assert doc["name"] == {"givenName": "B", "familyName": "D"}
@@ -63,7 +67,10 @@ def test_attribute_names_and_urns_in_any_case(scim):
 
 def test_body_keys_of_the_patch_message_in_any_case(scim):
     user = _jane(scim)
-    body = {"SCHEMAS": [PATCH_SCHEMA], "operations": [{"OP": "replace", "PATH": "title", "VALUE": "X"}]}
+    body = {
+        "SCHEMAS": [PATCH_SCHEMA],
+        "operations": [{"OP": "replace", "PATH": "title", "VALUE": "X"}],
+    }
     response = scim.patch(f"/Users/{user['id']}", json=body)
     assert response.status_code == 200, response.text
     assert response.json()["title"] == "X"
@@ -100,14 +107,20 @@ def test_boolean_strings_become_booleans(scim):
     doc = _patched(
         scim,
         user["id"],
-        {"op": "Add", "path": "emails", "value": [{"value": "j2@example.com", "type": "home", "primary": "True"}]},
+        {
+            "op": "Add",
+            "path": "emails",
+            "value": [{"value": "j2@example.com", "type": "home", "primary": "True"}],
+        },
     )
     assert {e["value"]: e["primary"] for e in doc["emails"]} == {
         "jane@example.com": False,
         "j2@example.com": True,
     }
     doc = _patched(
-        scim, user["id"], {"op": "replace", "path": "emails[value eq \"jane@example.com\"].primary", "value": "true"}
+        scim,
+        user["id"],
+        {"op": "replace", "path": 'emails[value eq "jane@example.com"].primary', "value": "true"},
     )
     assert {e["value"]: e["primary"] for e in doc["emails"]} == {
         "jane@example.com": True,
@@ -118,7 +131,8 @@ def test_boolean_strings_become_booleans(scim):
 def test_a_non_boolean_string_is_refused(scim):
     user = _jane(scim)
     response = scim.patch(
-        f"/Users/{user['id']}", json=patch_body({"op": "replace", "path": "active", "value": "maybe"})
+        f"/Users/{user['id']}",
+        json=patch_body({"op": "replace", "path": "active", "value": "maybe"}),
     )
     assert_error(response, 400, "invalidValue")
     assert scim.get(f"/Users/{user['id']}").json()["active"] is True
@@ -163,7 +177,10 @@ def test_pathless_replace_with_attributes_nested_under_the_core_urn(scim):
     doc = _patched(
         scim,
         user["id"],
-        {"op": "replace", "value": {"urn:ietf:params:scim:schemas:core:2.0:User": {"title": "Boss"}}},
+        {
+            "op": "replace",
+            "value": {"urn:ietf:params:scim:schemas:core:2.0:User": {"title": "Boss"}},
+        },
     )
     assert doc["title"] == "Boss"
 
@@ -173,7 +190,7 @@ def test_pathless_replace_with_a_value_filter_key(scim):
     doc = _patched(
         scim,
         user["id"],
-        {"op": "Replace", "value": {"emails[type eq \"work\"].value": "jane.doe@example.com"}},
+        {"op": "Replace", "value": {'emails[type eq "work"].value': "jane.doe@example.com"}},
     )
     assert [e["value"] for e in doc["emails"]] == ["jane.doe@example.com"]
 
@@ -246,7 +263,9 @@ def test_empty_values_clear_attributes(scim):
 def test_empty_values_in_a_pathless_replace_clear_attributes(scim):
     user = _jane(scim)
     doc = _patched(
-        scim, user["id"], {"op": "Replace", "value": {"title": "", "displayName": None, "name": None}}
+        scim,
+        user["id"],
+        {"op": "Replace", "value": {"title": "", "displayName": None, "name": None}},
     )
     for gone in ("title", "displayName", "name"):
         assert gone not in doc, gone
@@ -280,7 +299,8 @@ def test_a_required_attribute_cannot_be_emptied(scim):
     assert_error(response, 400, "invalidValue")
     group = scim.create_group("Eng")
     response = scim.patch(
-        f"/Groups/{group['id']}", json=patch_body({"op": "replace", "path": "displayName", "value": ""})
+        f"/Groups/{group['id']}",
+        json=patch_body({"op": "replace", "path": "displayName", "value": ""}),
     )
     assert_error(response, 400, "invalidValue")
 

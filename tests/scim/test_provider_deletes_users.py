@@ -16,7 +16,10 @@ ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 
 def _count_row(db: Any, account_id: str) -> int:
     with db.read() as conn:
-        return int(conn.scalar(select(user_counts.c.users).where(user_counts.c.account_id == account_id)) or 0)
+        return int(
+            conn.scalar(select(user_counts.c.users).where(user_counts.c.account_id == account_id))
+            or 0
+        )
 
 
 def test_deleted_user_leaves_the_scim_view(scim):
@@ -26,7 +29,12 @@ def test_deleted_user_leaves_the_scim_view(scim):
 
     assert_error(scim.get(f"/Users/{ann['id']}"), 404)
     assert_error(scim.put(f"/Users/{ann['id']}", json={"userName": "ann@example.com"}), 404)
-    assert_error(scim.patch(f"/Users/{ann['id']}", json=patch_body({"op": "replace", "path": "title", "value": "x"})), 404)
+    assert_error(
+        scim.patch(
+            f"/Users/{ann['id']}", json=patch_body({"op": "replace", "path": "title", "value": "x"})
+        ),
+        404,
+    )
     assert_error(scim.delete(f"/Users/{ann['id']}"), 404)
 
     listed = scim.get("/Users").json()
@@ -54,7 +62,8 @@ def test_deleted_user_leaves_every_group(scim):
     assert found["totalResults"] == 0
     # and it cannot be added back
     response = scim.patch(
-        f"/Groups/{eng['id']}", json=patch_body({"op": "add", "path": "members", "value": [{"value": ann["id"]}]})
+        f"/Groups/{eng['id']}",
+        json=patch_body({"op": "add", "path": "members", "value": [{"value": ann["id"]}]}),
     )
     assert_error(response, 400, "invalidValue")
 
@@ -67,7 +76,10 @@ def test_deleted_user_loses_access_but_the_row_stays(scim, db):
         assert row.deleted_at is not None
         assert row.active is False or row.active == 0
         assert row.user_name == "ann@example.com" and row.display_name == "Ann Lee"
-        assert conn.execute(select(group_members).where(group_members.c.user_pk == row.pk)).first() is None
+        assert (
+            conn.execute(select(group_members).where(group_members.c.user_pk == row.pk)).first()
+            is None
+        )
 
 
 def test_deleted_user_name_can_be_provisioned_again(scim):
@@ -80,9 +92,7 @@ def test_deleted_user_name_can_be_provisioned_again(scim):
     found = scim.get("/Users", params={"filter": 'userName eq "ANN@example.com"'}).json()
     assert [u["id"] for u in found["Resources"]] == [again["id"]]
     # the new one is unique among the living: a third is a conflict
-    assert_error(
-        scim.post("/Users", json={"userName": "ann@example.com"}), 409, "uniqueness"
-    )
+    assert_error(scim.post("/Users", json={"userName": "ann@example.com"}), 409, "uniqueness")
     # deleted twice over: both rows stay, neither is in the view
     assert scim.delete(f"/Users/{again['id']}").status_code == 204
     third = scim.create_user("ann@example.com")

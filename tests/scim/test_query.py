@@ -60,7 +60,10 @@ PEOPLE: list[dict[str, Any]] = [
         "externalId": "x2",
         "title": "Engineer",
         "active": True,
-        "emails": [{"value": "dan@example.com", "type": "home"}, {"value": "a-dan@example.com", "type": "work", "primary": True}],
+        "emails": [
+            {"value": "dan@example.com", "type": "home"},
+            {"value": "a-dan@example.com", "type": "work", "primary": True},
+        ],
     },
     {
         "userName": "Ann@example.com",
@@ -119,11 +122,17 @@ def _ids(scim: Scim, path: str, **params: Any) -> list[str]:
 
 @pytest.fixture
 def people(scim: Scim) -> list[dict[str, Any]]:
-    created = [scim.create_user(p["userName"], **{k: v for k, v in p.items() if k != "userName"}) for p in PEOPLE]
+    created = [
+        scim.create_user(p["userName"], **{k: v for k, v in p.items() if k != "userName"})
+        for p in PEOPLE
+    ]
     # one later change, so that lastModified differs from creation order
     response = scim.patch(
         f"/Users/{created[0]['id']}",
-        json={"schemas": [PATCH_SCHEMA], "Operations": [{"op": "replace", "path": "nickName", "value": "d"}]},
+        json={
+            "schemas": [PATCH_SCHEMA],
+            "Operations": [{"op": "replace", "path": "nickName", "value": "d"}],
+        },
     )
     assert response.status_code == 200
     return [scim.get(f"/Users/{u['id']}").json() for u in created]
@@ -164,17 +173,30 @@ def test_users_sort_by_any_simple_attribute_both_ways(
 
 @pytest.mark.parametrize(
     ("sort_by", "case_exact"),
-    [("displayName", False), ("externalId", True), ("meta.created", True), ("meta.lastModified", True), ("id", True)],
+    [
+        ("displayName", False),
+        ("externalId", True),
+        ("meta.created", True),
+        ("meta.lastModified", True),
+        ("id", True),
+    ],
 )
-def test_groups_sort_by_any_simple_attribute_both_ways(scim: Scim, sort_by: str, case_exact: bool) -> None:
+def test_groups_sort_by_any_simple_attribute_both_ways(
+    scim: Scim, sort_by: str, case_exact: bool
+) -> None:
     names = [("bravo", "g2"), ("Alpha", None), ("charlie", "g10"), ("delta", "g1")]
     created = [
-        scim.post("/Groups", json={"displayName": name, **({"externalId": ext} if ext else {})}).json()
+        scim.post(
+            "/Groups", json={"displayName": name, **({"externalId": ext} if ext else {})}
+        ).json()
         for name, ext in names
     ]
     scim.patch(
         f"/Groups/{created[0]['id']}",
-        json={"schemas": [PATCH_SCHEMA], "Operations": [{"op": "replace", "path": "displayName", "value": "Bravo"}]},
+        json={
+            "schemas": [PATCH_SCHEMA],
+            "Operations": [{"op": "replace", "path": "displayName", "value": "Bravo"}],
+        },
     )
     docs = [scim.get(f"/Groups/{g['id']}").json() for g in created]
     expected = _expected(docs, sort_by, case_exact)
@@ -186,7 +208,9 @@ def test_sorted_index_pages_are_stable_whatever_the_count(scim: Scim, db: Any) -
     with db.write() as conn:
         store = UserStore(conn, scim.tenant.account_id)
         ids = [
-            store.insert(UserFields(user_name=f"p{i:03d}@example.com", title=("Chef" if i % 2 else None)))
+            store.insert(
+                UserFields(user_name=f"p{i:03d}@example.com", title=("Chef" if i % 2 else None))
+            )
             for i in range(40)
         ]
     full = _ids(scim, "/Users", sortBy="title", count=1000)
@@ -195,7 +219,9 @@ def test_sorted_index_pages_are_stable_whatever_the_count(scim: Scim, db: Any) -
         for order in ("ascending", "descending"):
             paged: list[str] = []
             for start in range(1, 41, count):
-                paged += _ids(scim, "/Users", sortBy="title", sortOrder=order, startIndex=start, count=count)
+                paged += _ids(
+                    scim, "/Users", sortBy="title", sortOrder=order, startIndex=start, count=count
+                )
             assert paged == (full if order == "ascending" else full[::-1]), (count, order)
 
 
@@ -219,7 +245,11 @@ INDEXED_SORTS = [
     ("/Users", "externalId", {"ix_users_account_external_id"}),
     ("/Users", "meta.created", {"ix_users_account_created"}),
     ("/Users", "meta.lastModified", {"ix_users_account_last_modified"}),
-    ("/Groups", "displayName", {"uq_groups_account_id_display_name_lower", "sqlite_autoindex_groups_1"}),
+    (
+        "/Groups",
+        "displayName",
+        {"uq_groups_account_id_display_name_lower", "sqlite_autoindex_groups_1"},
+    ),
     ("/Groups", "externalId", {"ix_groups_account_external_id"}),
     ("/Groups", "meta.created", {"ix_groups_account_created"}),
     ("/Groups", "meta.lastModified", {"ix_groups_account_last_modified"}),
@@ -229,7 +259,10 @@ INDEXED_SORTS = [
 def _plan(db: Any, statement: str, parameters: Any) -> str:
     with db.engine.connect() as conn:
         if db.engine.dialect.name == "sqlite":
-            return "\n".join(row[-1] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters))
+            return "\n".join(
+                row[-1]
+                for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
+            )
         # On a tiny table PostgreSQL would rather scan and sort: ask what it can do with indexes.
         conn.exec_driver_sql("SET enable_seqscan = off")
         conn.exec_driver_sql("SET enable_sort = off")
@@ -244,7 +277,10 @@ def test_common_sorts_read_their_index_in_order(
 ) -> None:
     for i in range(4):
         scim.create_user(f"p{i}@example.com", displayName=f"P {i}", externalId=f"e{i}")
-        assert scim.post("/Groups", json={"displayName": f"G {i}", "externalId": f"e{i}"}).status_code == 201
+        assert (
+            scim.post("/Groups", json={"displayName": f"G {i}", "externalId": f"e{i}"}).status_code
+            == 201
+        )
     params: dict[str, Any] = {"sortBy": sort_by, "sortOrder": order, "count": 2}
     if paging == "cursor":
         params["cursor"] = scim.get(path, params={**params, "cursor": ""}).json()["nextCursor"]
@@ -270,43 +306,78 @@ def _keys(response: Any) -> set[str]:
 
 
 def test_user_writes_answer_with_the_requested_attributes_only(scim: Scim) -> None:
-    body = {"userName": "ann@example.com", "displayName": "Ann", "title": "Chef", "emails": [{"value": "ann@example.com"}]}
+    body = {
+        "userName": "ann@example.com",
+        "displayName": "Ann",
+        "title": "Chef",
+        "emails": [{"value": "ann@example.com"}],
+    }
     created = scim.post("/Users", json=body, params={"attributes": "userName,title"})
     assert _keys(created) == {"schemas", "id", "userName", "title"}
     assert created.headers["Location"].endswith(created.json()["id"]) and created.headers["ETag"]
     user_id = created.json()["id"]
 
-    replaced = scim.put(f"/Users/{user_id}", json=body, params={"excludedAttributes": "emails,meta,name"})
+    replaced = scim.put(
+        f"/Users/{user_id}", json=body, params={"excludedAttributes": "emails,meta,name"}
+    )
     assert "emails" not in _keys(replaced) and "meta" not in replaced.json()
     assert {"userName", "displayName", "title", "id", "schemas"} <= set(replaced.json())
 
     patched = scim.patch(
         f"/Users/{user_id}",
-        json={"schemas": [PATCH_SCHEMA], "Operations": [{"op": "replace", "value": {"active": False}}]},
+        json={
+            "schemas": [PATCH_SCHEMA],
+            "Operations": [{"op": "replace", "value": {"active": False}}],
+        },
         params={"attributes": f"{USER_URN}:active"},
     )
     assert patched.json() == {"schemas": [USER_URN], "id": user_id, "active": False}
 
 
 def test_user_reads_and_searches_answer_with_the_requested_attributes_only(scim: Scim) -> None:
-    user = scim.create_user("ann@example.com", displayName="Ann", name={"givenName": "Ann", "familyName": "Lee"})
+    user = scim.create_user(
+        "ann@example.com", displayName="Ann", name={"givenName": "Ann", "familyName": "Lee"}
+    )
     one = scim.get(f"/Users/{user['id']}", params={"attributes": "name.givenName"}).json()
     assert one == {"schemas": [USER_URN], "id": user["id"], "name": {"givenName": "Ann"}}
-    listed = scim.get("/Users", params={"excludedAttributes": "emails,name.familyName"}).json()["Resources"][0]
+    listed = scim.get("/Users", params={"excludedAttributes": "emails,name.familyName"}).json()[
+        "Resources"
+    ][0]
     assert "emails" not in listed and listed["name"] == {"givenName": "Ann"}
-    searched = scim.post("/Users/.search", json={"attributes": ["userName", "displayName"]}).json()["Resources"]
-    assert searched == [{"schemas": [USER_URN], "id": user["id"], "userName": "ann@example.com", "displayName": "Ann"}]
-    excluded = scim.post("/Users/.search", json={"excludedAttributes": "meta, emails"}).json()["Resources"][0]
-    assert "meta" not in excluded and "emails" not in excluded and excluded["userName"] == "ann@example.com"
+    searched = scim.post("/Users/.search", json={"attributes": ["userName", "displayName"]}).json()[
+        "Resources"
+    ]
+    assert searched == [
+        {
+            "schemas": [USER_URN],
+            "id": user["id"],
+            "userName": "ann@example.com",
+            "displayName": "Ann",
+        }
+    ]
+    excluded = scim.post("/Users/.search", json={"excludedAttributes": "meta, emails"}).json()[
+        "Resources"
+    ][0]
+    assert (
+        "meta" not in excluded
+        and "emails" not in excluded
+        and excluded["userName"] == "ann@example.com"
+    )
     # id and schemas are always returned
-    always = scim.get(f"/Users/{user['id']}", params={"excludedAttributes": "id,schemas,userName"}).json()
+    always = scim.get(
+        f"/Users/{user['id']}", params={"excludedAttributes": "id,schemas,userName"}
+    ).json()
     assert {"id", "schemas"} <= set(always) and "userName" not in always
 
 
-def test_group_writes_reads_and_searches_answer_with_the_requested_attributes_only(scim: Scim) -> None:
+def test_group_writes_reads_and_searches_answer_with_the_requested_attributes_only(
+    scim: Scim,
+) -> None:
     member = scim.create_user("ann@example.com")["id"]
     created = scim.post(
-        "/Groups", json={"displayName": "Eng", "members": [{"value": member}]}, params={"excludedAttributes": "members"}
+        "/Groups",
+        json={"displayName": "Eng", "members": [{"value": member}]},
+        params={"excludedAttributes": "members"},
     )
     assert created.status_code == 201 and "members" not in created.json()
     group_id = created.json()["id"]
@@ -319,16 +390,26 @@ def test_group_writes_reads_and_searches_answer_with_the_requested_attributes_on
     assert _keys(replaced) == {"schemas", "id", "displayName"}
     patched = scim.patch(
         f"/Groups/{group_id}",
-        json={"schemas": [PATCH_SCHEMA], "Operations": [{"op": "replace", "path": "displayName", "value": "Ops"}]},
+        json={
+            "schemas": [PATCH_SCHEMA],
+            "Operations": [{"op": "replace", "path": "displayName", "value": "Ops"}],
+        },
         params={"attributes": "members"},
     )
-    assert patched.status_code == 200 and [m["value"] for m in patched.json()["members"]] == [member]
+    assert patched.status_code == 200 and [m["value"] for m in patched.json()["members"]] == [
+        member
+    ]
     assert "displayName" not in patched.json()
 
-    assert "members" not in scim.get(f"/Groups/{group_id}", params={"excludedAttributes": "members"}).json()
+    assert (
+        "members"
+        not in scim.get(f"/Groups/{group_id}", params={"excludedAttributes": "members"}).json()
+    )
     listed = scim.get("/Groups", params={"attributes": "members.value"}).json()["Resources"]
     assert listed[0]["members"] == [{"value": member}]
-    searched = scim.post("/Groups/.search", json={"excludedAttributes": ["members", "meta"]}).json()["Resources"]
+    searched = scim.post(
+        "/Groups/.search", json={"excludedAttributes": ["members", "meta"]}
+    ).json()["Resources"]
     assert set(searched[0]) == {"schemas", "id", "displayName"}
     root = scim.post("/.search", json={"attributes": ["displayName"]}).json()["Resources"]
     assert {r["id"] for r in root} == {member, group_id}
@@ -346,12 +427,17 @@ def test_excluding_members_never_reads_the_membership_table(scim: Scim, db: Any)
     with statements(db) as seen:
         responses = [
             scim.get("/Groups", params={"excludedAttributes": "members"}),
-            scim.get("/Groups", params={"excludedAttributes": "members", "filter": 'displayName eq "Eng"'}),
+            scim.get(
+                "/Groups",
+                params={"excludedAttributes": "members", "filter": 'displayName eq "Eng"'},
+            ),
             scim.get(f"/Groups/{group['id']}", params={"excludedAttributes": "members"}),
             scim.get(f"/Groups/{group['id']}", params={"attributes": "displayName"}),
             scim.post("/Groups/.search", json={"excludedAttributes": ["members"]}),
             scim.get("/Groups", params={"excludedAttributes": "members", "cursor": "", "count": 1}),
-            scim.patch(f"/Groups/{group['id']}", json=okta_touch, params={"excludedAttributes": "members"}),
+            scim.patch(
+                f"/Groups/{group['id']}", json=okta_touch, params={"excludedAttributes": "members"}
+            ),
         ]
 
     for response in responses:
@@ -391,17 +477,27 @@ def test_count_zero_gives_totals_only_on_every_list(scim: Scim) -> None:
     ):
         assert response.status_code == 200, response.text
         body = response.json()
-        assert body["totalResults"] == total and body["itemsPerPage"] == 0 and body["Resources"] == []
+        assert (
+            body["totalResults"] == total and body["itemsPerPage"] == 0 and body["Resources"] == []
+        )
 
 
-def test_large_counts_are_clamped_to_the_advertised_maximum(scim: Scim, db: Any, database_url: str) -> None:
+def test_large_counts_are_clamped_to_the_advertised_maximum(
+    scim: Scim, db: Any, database_url: str
+) -> None:
     for i in range(4):
         scim.create_user(f"p{i}@example.com")
         scim.create_group(f"G {i}")
     app = create_app(Settings(database_url=database_url, max_results=3), db)
     with TestClient(app, base_url="http://enlist.test") as small:
+
         def get(path: str, **kwargs: Any) -> Any:
-            return small.request(kwargs.pop("method", "GET"), f"/scim/v2{path}", headers=scim.tenant.headers, **kwargs)
+            return small.request(
+                kwargs.pop("method", "GET"),
+                f"/scim/v2{path}",
+                headers=scim.tenant.headers,
+                **kwargs,
+            )
 
         for response, total in (
             (get("/Users?count=2147483648"), 4),
@@ -411,7 +507,10 @@ def test_large_counts_are_clamped_to_the_advertised_maximum(scim: Scim, db: Any,
         ):
             assert response.status_code == 200, response.text
             body = response.json()
-            assert body["itemsPerPage"] == 3 == len(body["Resources"]) and body["totalResults"] == total
+            assert (
+                body["itemsPerPage"] == 3 == len(body["Resources"])
+                and body["totalResults"] == total
+            )
         config = get("/ServiceProviderConfig").json()
         assert config["filter"]["maxResults"] == 3 and config["pagination"]["maxPageSize"] == 3
         assert config["pagination"]["defaultPageSize"] == 3
@@ -454,10 +553,15 @@ def test_users_sort_by_an_enterprise_extension_attribute(scim: Scim) -> None:
     ]
     expected = [ids[2], ids[3], ids[0], ids[1]]  # eng, ops, sales, then the one without
     assert _ids(scim, "/Users", sortBy=f"{enterprise}:department") == expected
-    assert _ids(scim, "/Users", sortBy=f"{enterprise}:department", sortOrder="descending") == expected[::-1]
+    assert (
+        _ids(scim, "/Users", sortBy=f"{enterprise}:department", sortOrder="descending")
+        == expected[::-1]
+    )
     pages, cursor = [], ""
     while cursor is not None:
-        body = scim.get("/Users", params={"sortBy": f"{enterprise}:department", "cursor": cursor, "count": 1}).json()
+        body = scim.get(
+            "/Users", params={"sortBy": f"{enterprise}:department", "cursor": cursor, "count": 1}
+        ).json()
         pages += [r["id"] for r in body["Resources"]]
         cursor = body.get("nextCursor")
     assert pages == expected

@@ -43,7 +43,9 @@ def test_every_single_user_answer_carries_its_version_as_etag(scim: Scim) -> Non
     assert _etag_matches_meta(scim.get(f"/Users/{user_id}")) == first
     replaced = scim.put(f"/Users/{user_id}", json={"userName": "ann@example.com", "title": "Chef"})
     second = _etag_matches_meta(replaced)
-    patched = scim.patch(f"/Users/{user_id}", json=_patch({"op": "replace", "path": "title", "value": "Cook"}))
+    patched = scim.patch(
+        f"/Users/{user_id}", json=_patch({"op": "replace", "path": "title", "value": "Cook"})
+    )
     third = _etag_matches_meta(patched)
     assert len({first, second, third}) == 3
     # projected answers still carry it, in the header
@@ -62,7 +64,8 @@ def test_every_single_group_answer_carries_its_version_as_etag(scim: Scim) -> No
 
     # Okta's PATCH answers 204: no body, but the new version in the ETag header
     patched = scim.patch(
-        f"/Groups/{group_id}", json=_patch({"op": "replace", "value": {"id": group_id, "displayName": "Eng"}})
+        f"/Groups/{group_id}",
+        json=_patch({"op": "replace", "value": {"id": group_id, "displayName": "Eng"}}),
     )
     assert patched.status_code == 204 and patched.headers["ETag"] != before
     assert scim.get(f"/Groups/{group_id}").headers["ETag"] == patched.headers["ETag"]
@@ -101,17 +104,27 @@ def test_if_match_naming_the_current_version_lets_writes_through(scim: Scim, if_
 
 
 @pytest.mark.parametrize("if_match", ['W/"999"', 'W/"998", W/"999"', "not-an-etag", '"abc"'])
-def test_if_match_naming_another_version_refuses_every_write_with_412(scim: Scim, if_match: str) -> None:
+def test_if_match_naming_another_version_refuses_every_write_with_412(
+    scim: Scim, if_match: str
+) -> None:
     user = scim.create_user("ann@example.com", title="Chef")
     group = scim.create_group("Eng")
     headers = {"If-Match": if_match}
 
-    _precondition_failed(scim.put(f"/Users/{user['id']}", json={"userName": "ann@example.com"}, headers=headers))
     _precondition_failed(
-        scim.patch(f"/Users/{user['id']}", json=_patch({"op": "replace", "path": "title", "value": "X"}), headers=headers)
+        scim.put(f"/Users/{user['id']}", json={"userName": "ann@example.com"}, headers=headers)
+    )
+    _precondition_failed(
+        scim.patch(
+            f"/Users/{user['id']}",
+            json=_patch({"op": "replace", "path": "title", "value": "X"}),
+            headers=headers,
+        )
     )
     _precondition_failed(scim.delete(f"/Users/{user['id']}", headers=headers))
-    _precondition_failed(scim.put(f"/Groups/{group['id']}", json={"displayName": "Ops"}, headers=headers))
+    _precondition_failed(
+        scim.put(f"/Groups/{group['id']}", json={"displayName": "Ops"}, headers=headers)
+    )
     _precondition_failed(
         scim.patch(
             f"/Groups/{group['id']}",
@@ -132,19 +145,29 @@ def test_the_second_of_two_writes_from_the_same_version_gets_412(scim: Scim) -> 
     group = scim.create_group("Eng")
     version = group["meta"]["version"]
     body = _patch({"op": "replace", "path": "displayName", "value": "Ops"})
-    assert scim.patch(f"/Groups/{group['id']}", json=body, headers={"If-Match": version}).status_code == 204
-    _precondition_failed(scim.patch(f"/Groups/{group['id']}", json=body, headers={"If-Match": version}))
+    assert (
+        scim.patch(f"/Groups/{group['id']}", json=body, headers={"If-Match": version}).status_code
+        == 204
+    )
+    _precondition_failed(
+        scim.patch(f"/Groups/{group['id']}", json=body, headers={"If-Match": version})
+    )
 
 
 def test_if_match_on_an_unknown_id_is_still_404(scim: Scim) -> None:
-    response = scim.put("/Users/00919288221112222", json={"userName": "a@example.com"}, headers={"If-Match": "*"})
+    response = scim.put(
+        "/Users/00919288221112222", json={"userName": "a@example.com"}, headers={"If-Match": "*"}
+    )
     assert response.status_code == 404
 
 
 def test_get_with_if_none_match_of_the_current_version_answers_304(scim: Scim) -> None:
     user = scim.create_user("ann@example.com")
     group = scim.create_group("Eng")
-    for path, version in ((f"/Users/{user['id']}", user["meta"]["version"]), (f"/Groups/{group['id']}", group["meta"]["version"])):
+    for path, version in (
+        (f"/Users/{user['id']}", user["meta"]["version"]),
+        (f"/Groups/{group['id']}", group["meta"]["version"]),
+    ):
         for header in (version, "*", f'W/"999", {version}', version.removeprefix("W/")):
             response = scim.get(path, headers={"If-None-Match": header})
             assert response.status_code == 304, (path, header, response.text)
@@ -156,7 +179,10 @@ def test_get_with_if_none_match_of_the_current_version_answers_304(scim: Scim) -
 def test_get_with_if_match_of_another_version_answers_412(scim: Scim) -> None:
     user = scim.create_user("ann@example.com")
     _precondition_failed(scim.get(f"/Users/{user['id']}", headers={"If-Match": 'W/"999"'}))
-    assert scim.get(f"/Users/{user['id']}", headers={"If-Match": user["meta"]["version"]}).status_code == 200
+    assert (
+        scim.get(f"/Users/{user['id']}", headers={"If-Match": user["meta"]["version"]}).status_code
+        == 200
+    )
 
 
 def test_if_none_match_star_refuses_to_overwrite_an_existing_resource(scim: Scim) -> None:
@@ -164,13 +190,25 @@ def test_if_none_match_star_refuses_to_overwrite_an_existing_resource(scim: Scim
     group = scim.create_group("Eng")
     star = {"If-None-Match": "*"}
 
-    _precondition_failed(scim.put(f"/Users/{user['id']}", json={"userName": "ann@example.com"}, headers=star))
     _precondition_failed(
-        scim.patch(f"/Users/{user['id']}", json=_patch({"op": "replace", "path": "title", "value": "X"}), headers=star)
+        scim.put(f"/Users/{user['id']}", json={"userName": "ann@example.com"}, headers=star)
     )
-    _precondition_failed(scim.put(f"/Groups/{group['id']}", json={"displayName": "Ops"}, headers=star))
     _precondition_failed(
-        scim.patch(f"/Groups/{group['id']}", json=_patch({"op": "replace", "path": "displayName", "value": "Ops"}), headers=star)
+        scim.patch(
+            f"/Users/{user['id']}",
+            json=_patch({"op": "replace", "path": "title", "value": "X"}),
+            headers=star,
+        )
+    )
+    _precondition_failed(
+        scim.put(f"/Groups/{group['id']}", json={"displayName": "Ops"}, headers=star)
+    )
+    _precondition_failed(
+        scim.patch(
+            f"/Groups/{group['id']}",
+            json=_patch({"op": "replace", "path": "displayName", "value": "Ops"}),
+            headers=star,
+        )
     )
     _precondition_failed(scim.delete(f"/Users/{user['id']}", headers=star))
     assert scim.get(f"/Users/{user['id']}").json()["title"] == "Chef"
@@ -178,8 +216,14 @@ def test_if_none_match_star_refuses_to_overwrite_an_existing_resource(scim: Scim
 
     # naming the current version refuses too; naming an old one does not
     current = {"If-None-Match": user["meta"]["version"]}
-    _precondition_failed(scim.put(f"/Users/{user['id']}", json={"userName": "ann@example.com"}, headers=current))
-    old = scim.put(f"/Users/{user['id']}", json={"userName": "ann@example.com"}, headers={"If-None-Match": 'W/"999"'})
+    _precondition_failed(
+        scim.put(f"/Users/{user['id']}", json={"userName": "ann@example.com"}, headers=current)
+    )
+    old = scim.put(
+        f"/Users/{user['id']}",
+        json={"userName": "ann@example.com"},
+        headers={"If-None-Match": 'W/"999"'},
+    )
     assert old.status_code == 200, old.text
 
 
@@ -187,6 +231,10 @@ def test_writes_are_refused_as_412_in_the_activity_log(scim: Scim, db: Any) -> N
     from enlist.services import activity
 
     user = scim.create_user("ann@example.com")
-    scim.put(f"/Users/{user['id']}", json={"userName": "ann@example.com"}, headers={"If-Match": 'W/"999"'})
+    scim.put(
+        f"/Users/{user['id']}",
+        json={"userName": "ann@example.com"},
+        headers={"If-Match": 'W/"999"'},
+    )
     _, newest = next(iter(activity.newest(db, scim.tenant.account_id, limit=1)))
     assert newest.status == 412 and newest.outcome == "refused"

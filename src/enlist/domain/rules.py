@@ -51,7 +51,9 @@ def require_trusted_email(address: str, what: str, trusted: Iterable[str]) -> No
     domains = {d.lower() for d in trusted}
     domain = email_domain(address)
     if domain is None:
-        raise InvalidValue(f"{what} {address!r} is not an email address; it must look like name@domain.")
+        raise InvalidValue(
+            f"{what} {address!r} is not an email address; it must look like name@domain."
+        )
     if domain not in domains:
         listed = ", ".join(sorted(domains)) or "none"
         raise InvalidValue(

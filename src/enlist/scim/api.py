@@ -172,7 +172,9 @@ class ScimApi:
                 return from_error(error)
             call = Call(request, None, self._base_url(request))
             call.raw = raw
-            return await asyncio.get_running_loop().run_in_executor(self.threads, self._serve, handler, call)
+            return await asyncio.get_running_loop().run_in_executor(
+                self.threads, self._serve, handler, call
+            )
 
         return Route(path, endpoint, methods=[method])
 
@@ -243,7 +245,9 @@ class ScimApi:
     async def _http_error(self, request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
         if exc.status_code == 405:
-            return from_error(MethodNotAllowed(f"{request.method} is not supported on {request.url.path}."))
+            return from_error(
+                MethodNotAllowed(f"{request.method} is not supported on {request.url.path}.")
+            )
         if exc.status_code == 404:
             return error_response(404, f"There is no SCIM endpoint at {request.url.path}.")
         return error_response(exc.status_code, str(exc.detail))
@@ -274,7 +278,9 @@ class ScimApi:
 
         # past any real list; keeps the SQL OFFSET inside a 64-bit integer on both backends
         start = min(max(1, number("startIndex", 1)), _MAX_START_INDEX)
-        count = min(max(0, number("count", self.settings.default_page_size)), self.settings.max_results)
+        count = min(
+            max(0, number("count", self.settings.default_page_size)), self.settings.max_results
+        )
         text = source.get("filter")
         if text is not None and not isinstance(text, str):
             raise InvalidValue("filter must be a string.")
@@ -283,7 +289,11 @@ class ScimApi:
             raise InvalidValue("sortOrder must be ascending or descending.")
         sort_by = source.get("sortBy")
         query = directory.Query(
-            filter=parse_filter(text, self.settings.max_filter_length, self.settings.max_filter_depth) if text and text.strip() else None,
+            filter=parse_filter(
+                text, self.settings.max_filter_length, self.settings.max_filter_depth
+            )
+            if text and text.strip()
+            else None,
             start_index=start,
             count=count,
             sort_by=str(sort_by) if sort_by else None,
@@ -346,19 +356,29 @@ class ScimApi:
     def _search_source(self, call: Call) -> dict[str, Any]:
         if not isinstance(call.body, dict):
             raise InvalidSyntax("A search body must be a JSON object.")
-        return {k: v for k, v in call.body.items()}
+        return dict(call.body.items())
 
     # users -------------------------------------------------------------------------
-    def _user_response(self, call: Call, user: Any, status: int = 200, projection: Projection | None = None) -> Response:
+    def _user_response(
+        self, call: Call, user: Any, status: int = 200, projection: Projection | None = None
+    ) -> Response:
         doc = user_document(user, call.base)
         headers = {"ETag": etag(user.version)}
         if status == 201:
             headers["Location"] = doc["meta"]["location"]
         return json_response((projection or call.projection()).apply(doc), status, headers)
 
-    def _list_users(self, call: Call, tenant: Tenant, source: Any, projection: Projection) -> Response:
+    def _list_users(
+        self, call: Call, tenant: Tenant, source: Any, projection: Projection
+    ) -> Response:
         return self._listing(
-            call, tenant, source, projection, "Users", directory.list_users, directory.list_users_by_cursor
+            call,
+            tenant,
+            source,
+            projection,
+            "Users",
+            directory.list_users,
+            directory.list_users_by_cursor,
         )
 
     def list_users(self, call: Call, tenant: Tenant) -> Response:
@@ -370,7 +390,9 @@ class ScimApi:
 
     def get_user(self, call: Call, tenant: Tenant) -> Response:
         projection = call.projection()
-        user = directory.get_user(self.db, tenant, call.path_params["id"], with_groups=projection.wants("groups"))
+        user = directory.get_user(
+            self.db, tenant, call.path_params["id"], with_groups=projection.wants("groups")
+        )
         if _not_modified(call, user.version, "user"):
             return Response(status_code=304, headers={"ETag": etag(user.version)})
         return self._user_response(call, user, projection=projection)
@@ -388,7 +410,9 @@ class ScimApi:
         def change(current: Any) -> Any:
             return user_fields(doc, current=current.fields)
 
-        user = directory.update_user(self.db, tenant, call.path_params["id"], change, call.preconditions())
+        user = directory.update_user(
+            self.db, tenant, call.path_params["id"], change, call.preconditions()
+        )
         _note_user_update(call, user, "user.replace")
         return self._user_response(call, user)
 
@@ -399,7 +423,9 @@ class ScimApi:
             doc = patch_user(user_doc_of(current.fields), ops)
             return user_fields(doc, current=current.fields)
 
-        user = directory.update_user(self.db, tenant, call.path_params["id"], change, call.preconditions())
+        user = directory.update_user(
+            self.db, tenant, call.path_params["id"], change, call.preconditions()
+        )
         _note_user_update(call, user, "user.update")
         return self._user_response(call, user)
 
@@ -415,16 +441,26 @@ class ScimApi:
         return Response(status_code=204)
 
     # groups ------------------------------------------------------------------------
-    def _group_response(self, call: Call, group: Any, status: int = 200, projection: Projection | None = None) -> Response:
+    def _group_response(
+        self, call: Call, group: Any, status: int = 200, projection: Projection | None = None
+    ) -> Response:
         doc = group_document(group, call.base)
         headers = {"ETag": etag(group.version)}
         if status == 201:
             headers["Location"] = doc["meta"]["location"]
         return json_response((projection or call.projection()).apply(doc), status, headers)
 
-    def _list_groups(self, call: Call, tenant: Tenant, source: Any, projection: Projection) -> Response:
+    def _list_groups(
+        self, call: Call, tenant: Tenant, source: Any, projection: Projection
+    ) -> Response:
         return self._listing(
-            call, tenant, source, projection, "Groups", directory.list_groups, directory.list_groups_by_cursor
+            call,
+            tenant,
+            source,
+            projection,
+            "Groups",
+            directory.list_groups,
+            directory.list_groups_by_cursor,
         )
 
     def list_groups(self, call: Call, tenant: Tenant) -> Response:
@@ -460,7 +496,9 @@ class ScimApi:
     def create_group(self, call: Call, tenant: Tenant) -> Response:
         projection = call.projection()
         fields = group_fields(call.body)
-        group = directory.create_group(self.db, tenant, fields, with_members=projection.wants("members"))
+        group = directory.create_group(
+            self.db, tenant, fields, with_members=projection.wants("members")
+        )
         call.noted(
             "group.create",
             group.id,
@@ -490,7 +528,8 @@ class ScimApi:
 
     def patch_group(self, call: Call, tenant: Tenant) -> Response:
         changes = group_changes(
-            operations(call.body, self.settings.max_operations), self.settings.max_members_per_request
+            operations(call.body, self.settings.max_operations),
+            self.settings.max_members_per_request,
         )
         projection = call.projection()
         changed = directory.change_group(
@@ -502,7 +541,9 @@ class ScimApi:
             with_members=projection.wants("members") if projection.given else None,
         )
         group_id = call.path_params["id"]
-        call.noted("group.update", group_id, _group_name(changes) or group_id, _describe_changes(changes))
+        call.noted(
+            "group.update", group_id, _group_name(changes) or group_id, _describe_changes(changes)
+        )
         if changed.group is None:  # no body, but the new version for the next If-Match
             return Response(status_code=204, headers={"ETag": etag(changed.version)})
         return self._group_response(call, changed.group, projection=projection)
@@ -528,7 +569,9 @@ class ScimApi:
 
     def resource_type(self, call: Call, tenant: Tenant) -> Response:
         self._discovery_allowed(tenant)
-        return self._one(discovery.resource_types(call.base), call.path_params["id"], "resource type")
+        return self._one(
+            discovery.resource_types(call.base), call.path_params["id"], "resource type"
+        )
 
     def schemas(self, call: Call, tenant: Tenant) -> Response:
         self._discovery_allowed(tenant)

@@ -35,7 +35,11 @@ def _resource_type(path: str) -> str | None:
 def _name_from_body(body: Any) -> str | None:
     if isinstance(body, dict):
         for key, value in body.items():
-            if isinstance(key, str) and key.lower() in ("username", "displayname") and isinstance(value, str):
+            if (
+                isinstance(key, str)
+                and key.lower() in ("username", "displayname")
+                and isinstance(value, str)
+            ):
                 return value
     return None
 
@@ -58,12 +62,19 @@ def entry(
     request_id: str | None,
 ) -> Entry:
     kind = _resource_type(path)
-    action = note.action if note else f"{(kind or 'resource').lower()}.{_VERBS.get(method, method.lower())}"
+    action = (
+        note.action
+        if note
+        else f"{(kind or 'resource').lower()}.{_VERBS.get(method, method.lower())}"
+    )
     name = (note.name if note else None) or _name_from_body(body) or path_id
     if failure is None and note is not None:
         outcome, detail = "success", note.detail
     elif status >= 500:
-        outcome, detail = "error", f"Failed {action} of {name or kind}: Enlist hit an internal error (logged)."
+        outcome, detail = (
+            "error",
+            f"Failed {action} of {name or kind}: Enlist hit an internal error (logged).",
+        )
     else:
         outcome = "refused"
         detail = f"Refused {name or kind}: {failure or 'the request was refused'}"

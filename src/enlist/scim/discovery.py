@@ -15,7 +15,14 @@ RESOURCE_TYPE_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:ResourceType"
 SCHEMA_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Schema"
 
 # What the User schema of scim2-models describes that Enlist does not store.
-UNSUPPORTED_USER_ATTRIBUTES = {"password", "ims", "photos", "entitlements", "roles", "x509Certificates"}
+UNSUPPORTED_USER_ATTRIBUTES = {
+    "password",
+    "ims",
+    "photos",
+    "entitlements",
+    "roles",
+    "x509Certificates",
+}
 
 
 def service_provider_config(settings: Settings, base: str) -> dict[str, Any]:
@@ -46,7 +53,10 @@ def service_provider_config(settings: Settings, base: str) -> dict[str, Any]:
                 "primary": True,
             }
         ],
-        "meta": {"resourceType": "ServiceProviderConfig", "location": f"{base}/ServiceProviderConfig"},
+        "meta": {
+            "resourceType": "ServiceProviderConfig",
+            "location": f"{base}/ServiceProviderConfig",
+        },
     }
 
 
@@ -78,7 +88,9 @@ def resource_types(base: str) -> list[dict[str, Any]]:
 @cache
 def _schema_bodies() -> tuple[dict[str, Any], ...]:
     user = User.to_schema().model_dump(mode="json", exclude_none=True)
-    user["attributes"] = [a for a in user["attributes"] if a["name"] not in UNSUPPORTED_USER_ATTRIBUTES]
+    user["attributes"] = [
+        a for a in user["attributes"] if a["name"] not in UNSUPPORTED_USER_ATTRIBUTES
+    ]
     for attribute in user["attributes"]:
         if attribute["name"] == "groups":
             attribute["mutability"] = "readOnly"

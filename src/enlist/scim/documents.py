@@ -25,7 +25,9 @@ def etag(version: int) -> str:
     return f'W/"{version}"'
 
 
-def _meta(kind: str, base: str, resource_id: str, created: datetime, modified: datetime, version: int) -> dict[str, Any]:
+def _meta(
+    kind: str, base: str, resource_id: str, created: datetime, modified: datetime, version: int
+) -> dict[str, Any]:
     return {
         "resourceType": kind,
         "created": timestamp(created),
@@ -76,7 +78,12 @@ def user_document(user: User, base: str) -> dict[str, Any]:
         doc["addresses"] = [dict(a) for a in f.addresses]
     if user.groups:
         doc["groups"] = [
-            {"value": g.id, "display": g.display_name, "$ref": f"{base}/Groups/{g.id}", "type": "direct"}
+            {
+                "value": g.id,
+                "display": g.display_name,
+                "$ref": f"{base}/Groups/{g.id}",
+                "type": "direct",
+            }
             for g in user.groups
         ]
     enterprise = _enterprise(user, base)
@@ -110,12 +117,21 @@ def _enterprise(user: User, base: str) -> dict[str, Any]:
 
 
 def group_document(group: Group, base: str) -> dict[str, Any]:
-    doc: dict[str, Any] = {"schemas": [GROUP_SCHEMA], "id": group.id, "displayName": group.display_name}
+    doc: dict[str, Any] = {
+        "schemas": [GROUP_SCHEMA],
+        "id": group.id,
+        "displayName": group.display_name,
+    }
     if group.external_id is not None:
         doc["externalId"] = group.external_id
     if group.members:
         doc["members"] = [
-            {"value": m.user_id, "display": m.display, "$ref": f"{base}/Users/{m.user_id}", "type": "User"}
+            {
+                "value": m.user_id,
+                "display": m.display,
+                "$ref": f"{base}/Users/{m.user_id}",
+                "type": "User",
+            }
             for m in group.members
         ]
     doc["meta"] = _meta("Group", base, group.id, group.created, group.last_modified, group.version)
@@ -182,7 +198,11 @@ class Projection:
                 subs = [sub for attr, sub in self.excluded if attr == lower]
                 if None in subs:
                     continue
-                out[key] = _drop_subs(value, set(subs)) if subs and isinstance(value, (dict, list)) else value
+                out[key] = (
+                    _drop_subs(value, set(subs))
+                    if subs and isinstance(value, (dict, list))
+                    else value
+                )
         # "schemas" names only the extensions whose attributes are still in the document
         gone = [urn for urn in doc.get("schemas", []) if urn in doc and not out.get(urn)]
         for urn in gone:

@@ -62,4 +62,6 @@ def from_error(error: errors.EnlistError) -> Response:
 
 def internal_error(exc: BaseException) -> Response:
     log.error("unexpected error while serving a SCIM request", exc_info=exc)
-    return error_response(500, "Enlist could not complete the request; it has been logged. Retry later.")
+    return error_response(
+        500, "Enlist could not complete the request; it has been logged. Retry later."
+    )

@@ -74,7 +74,9 @@ def operations(body: Any, max_operations: int) -> list[tuple[str, str | None, An
     if not isinstance(ops, list) or not ops:
         raise InvalidSyntax("A PATCH body needs a non-empty Operations list.")
     if len(ops) > max_operations:
-        raise TooMany(f"A PATCH may carry at most {max_operations} operations; this one has {len(ops)}.")
+        raise TooMany(
+            f"A PATCH may carry at most {max_operations} operations; this one has {len(ops)}."
+        )
     out = []
     for number, op in enumerate(ops, 1):
         if not isinstance(op, dict):
@@ -86,7 +88,9 @@ def operations(body: Any, max_operations: int) -> list[tuple[str, str | None, An
         path = fields.get("path")
         if path is not None and not isinstance(path, str):
             raise InvalidPath(f"Operation {number} has a path that is not a string.")
-        out.append((kind.lower(), path.strip() if path and path.strip() else None, fields.get("value")))
+        out.append(
+            (kind.lower(), path.strip() if path and path.strip() else None, fields.get("value"))
+        )
     return out
 
 
@@ -119,7 +123,13 @@ class _ItemMatch(FilterVisitor[bool]):
             except InvalidValue:
                 left = None
             equal = left is not None and left == expected
-            return equal if node.op == CompareOperator.eq else not equal if node.op == CompareOperator.ne else False
+            return (
+                equal
+                if node.op == CompareOperator.eq
+                else not equal
+                if node.op == CompareOperator.ne
+                else False
+            )
         if actual is None:
             return node.op == CompareOperator.ne
         left, right = str(actual).lower(), str(expected).lower()
@@ -174,7 +184,9 @@ def patch_user(doc: dict[str, Any], ops: list[tuple[str, str | None, Any]]) -> d
             if kind == "remove":
                 raise NoTarget("A remove operation needs a path naming what to remove.")
             if not isinstance(value, dict):
-                raise InvalidValue(f"An {kind} without a path needs an object of attributes as value.")
+                raise InvalidValue(
+                    f"An {kind} without a path needs an object of attributes as value."
+                )
             _pathless(doc, kind, value)
         else:
             _apply(doc, kind, path, value, explicit=True)
@@ -289,8 +301,10 @@ def _set_enterprise(ext: dict[str, Any], kind: str, part: str, sub: str | None, 
         value = {sub: value}
     if kind == "remove":
         ext[part] = None
-    elif isinstance(value, dict) and value and not any(
-        isinstance(k, str) and k.lower() in ("value", "$ref") for k in value
+    elif (
+        isinstance(value, dict)
+        and value
+        and not any(isinstance(k, str) and k.lower() in ("value", "$ref") for k in value)
     ):
         return  # only the read-only displayName: the manager stays as it is
     else:
@@ -310,7 +324,7 @@ def _apply_name(doc: dict[str, Any], kind: str, sub: str | None, value: Any) -> 
     elif kind == "remove" or _empty(value):
         parts = {}
     else:
-        parts.update({k: v for k, v in canonical_value("name", value).items()})
+        parts.update(dict(canonical_value("name", value).items()))
         parts = {k: v for k, v in parts.items() if not _empty(v)}
     doc["name"] = parts
 
@@ -345,7 +359,9 @@ def _apply_multi(doc: dict[str, Any], kind: str, name: str, sub: str | None, val
         if _truthy(new.get("primary")):
             for item in items:
                 item["primary"] = False
-        same = [i for i in items if str(i.get("value", "")).lower() == str(new.get("value", "")).lower()]
+        same = [
+            i for i in items if str(i.get("value", "")).lower() == str(new.get("value", "")).lower()
+        ]
         if same:
             same[0].update(new)
         else:
@@ -397,7 +413,9 @@ def _apply_selection(doc: dict[str, Any], kind: str, node: ValuePath, value: Any
             item.update(canonical_item(subs, value))
         else:
             raise InvalidValue(f"Replacing entries of {name} needs an object as value.")
-    if part == "primary" and _truthy(value) or (isinstance(value, dict) and _truthy(value.get("primary"))):
+    if (part == "primary" and _truthy(value)) or (
+        isinstance(value, dict) and _truthy(value.get("primary"))
+    ):
         for item in items:
             if item not in matched:
                 item["primary"] = False
@@ -415,13 +433,21 @@ def group_changes(ops: list[tuple[str, str | None, Any]], max_members: int) -> l
             if kind == "remove":
                 raise NoTarget("A remove operation needs a path naming what to remove.")
             if not isinstance(value, dict):
-                raise InvalidValue(f"An {kind} without a path needs an object of attributes as value.")
+                raise InvalidValue(
+                    f"An {kind} without a path needs an object of attributes as value."
+                )
             for key, item in value.items():
                 if isinstance(key, str):
-                    changes.extend(_group_attribute(kind, strip_urn(key, (GROUP_URN,)), item, explicit=False))
+                    changes.extend(
+                        _group_attribute(kind, strip_urn(key, (GROUP_URN,)), item, explicit=False)
+                    )
         else:
             changes.extend(_group_path(kind, strip_urn(path, (GROUP_URN,)), value))
-    count = sum(len(c.user_ids) for c in changes if isinstance(c, (AddMembers, RemoveMembers, ReplaceMembers)))
+    count = sum(
+        len(c.user_ids)
+        for c in changes
+        if isinstance(c, (AddMembers, RemoveMembers, ReplaceMembers))
+    )
     if count > max_members:
         raise TooMany(f"A request may name at most {max_members} members; this one names {count}.")
     return changes

@@ -40,7 +40,14 @@ MANAGER_PARTS = {"value": "value", "$ref": "$ref", "displayname": "displayName"}
 _ENTERPRISE_LENGTH = {"manager": 255}
 _ENTERPRISE_DEFAULT_LENGTH = 200
 
-NAME_PARTS = ["formatted", "familyName", "givenName", "middleName", "honorificPrefix", "honorificSuffix"]
+NAME_PARTS = [
+    "formatted",
+    "familyName",
+    "givenName",
+    "middleName",
+    "honorificPrefix",
+    "honorificSuffix",
+]
 MULTI_PARTS = {
     "emails": ["value", "type", "primary", "display"],
     "phoneNumbers": ["value", "type", "primary", "display"],
@@ -141,7 +148,7 @@ def canonical_value(name: str, value: Any) -> Any:
         if value is None:
             return None
         if not isinstance(value, dict):
-            raise InvalidValue("name must be an object such as {\"givenName\": \"Jane\"}.")
+            raise InvalidValue('name must be an object such as {"givenName": "Jane"}.')
         return canonical_item(subs, value)
     if value is None:
         return []
@@ -219,7 +226,9 @@ def user_fields(doc: dict[str, Any], *, current: UserFields | None = None) -> Us
             Email(
                 value=value,
                 type=_text(item.get("type"), "emails.type"),
-                primary=as_bool(item["primary"], "emails.primary") if item.get("primary") is not None else False,
+                primary=as_bool(item["primary"], "emails.primary")
+                if item.get("primary") is not None
+                else False,
                 display=_text(item.get("display"), "emails.display"),
             )
         )
@@ -301,7 +310,16 @@ def user_doc_of(fields: UserFields) -> dict[str, Any]:
         "timezone": fields.timezone,
         "active": fields.active,
         "emails": [
-            {k: v for k, v in (("value", e.value), ("type", e.type), ("primary", e.primary), ("display", e.display)) if v is not None}
+            {
+                k: v
+                for k, v in (
+                    ("value", e.value),
+                    ("type", e.type),
+                    ("primary", e.primary),
+                    ("display", e.display),
+                )
+                if v is not None
+            }
             for e in fields.emails
         ],
         "phoneNumbers": [dict(p) for p in fields.phone_numbers],
@@ -339,7 +357,7 @@ def member_ids(value: Any) -> list[str]:
     if isinstance(value, (dict, str)):
         value = [value]
     if not isinstance(value, list):
-        raise InvalidValue("members must be a list of objects such as {\"value\": \"<user id>\"}.")
+        raise InvalidValue('members must be a list of objects such as {"value": "<user id>"}.')
     ids = []
     for item in value:
         if isinstance(item, str):

@@ -191,7 +191,11 @@ def update_user(
 
 
 def replace_user(
-    db: Database, tenant: Tenant, user_id: str, fields: UserFields, if_match: Preconditions | None = None
+    db: Database,
+    tenant: Tenant,
+    user_id: str,
+    fields: UserFields,
+    if_match: Preconditions | None = None,
 ) -> User:
     return update_user(db, tenant, user_id, lambda _current: fields, if_match)
 
@@ -245,7 +249,14 @@ class ReplaceMembers:
     user_ids: list[str]
 
 
-GroupChange = SetDisplayName | SetExternalId | AddMembers | RemoveMembers | RemoveMembersWhere | ReplaceMembers
+GroupChange = (
+    SetDisplayName
+    | SetExternalId
+    | AddMembers
+    | RemoveMembers
+    | RemoveMembersWhere
+    | ReplaceMembers
+)
 
 
 @dataclass(frozen=True)
@@ -274,7 +285,9 @@ def _member_pks(users: UserStore, user_ids: list[str]) -> dict[str, int]:
     found = users.pks_for_ids(user_ids)
     missing = [user_id for user_id in dict.fromkeys(user_ids) if user_id not in found]
     if missing:
-        shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+        shown = ", ".join(missing[:5]) + (
+            f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+        )
         raise InvalidValue(
             f"Members must be users of this account; no such user: {shown}. The group was not changed."
         )
@@ -326,7 +339,9 @@ def search_directory(db: Database, tenant: Tenant, query: Query) -> Page:
 def _users_part(tenant: Tenant, query: Query, where: Any, sorted_by: Ordering) -> KeysetPart:
     def read(conn: Any, condition: Any, limit: int, order: list[Any]) -> list[Any]:
         store = UserStore(conn, tenant.account_id)
-        page = store.search(condition, 0, limit, order, with_groups=query.with_groups, with_total=False)
+        page = store.search(
+            condition, 0, limit, order, with_groups=query.with_groups, with_total=False
+        )
         return page.items
 
     def count(conn: Any) -> int:
@@ -338,7 +353,9 @@ def _users_part(tenant: Tenant, query: Query, where: Any, sorted_by: Ordering) -
 def _groups_part(tenant: Tenant, query: Query, where: Any, sorted_by: Ordering) -> KeysetPart:
     def read(conn: Any, condition: Any, limit: int, order: list[Any]) -> list[Any]:
         store = GroupStore(conn, tenant.account_id)
-        page = store.search(condition, 0, limit, order, with_members=query.with_members, with_total=False)
+        page = store.search(
+            condition, 0, limit, order, with_members=query.with_members, with_total=False
+        )
         return page.items
 
     def count(conn: Any) -> int:
@@ -374,7 +391,9 @@ def _root_parts(tenant: Tenant, query: Query) -> list[KeysetPart]:
 
 def _by_cursor(db: Database, tenant: Tenant, parts: list[KeysetPart], query: Query) -> KeysetPage:
     with db.read() as conn:
-        return keyset_page(conn, tenant.account_id, parts, query.seek, query.count, with_total=query.with_total)
+        return keyset_page(
+            conn, tenant.account_id, parts, query.seek, query.count, with_total=query.with_total
+        )
 
 
 def list_users_by_cursor(db: Database, tenant: Tenant, query: Query) -> KeysetPage:
@@ -386,7 +405,9 @@ def list_users_by_cursor(db: Database, tenant: Tenant, query: Query) -> KeysetPa
 def list_groups_by_cursor(db: Database, tenant: Tenant, query: Query) -> KeysetPage:
     _allowed(tenant)
     where = SqlFilter(GROUP_ATTRIBUTES, _GROUP_URNS).visit(query.filter) if query.filter else None
-    return _by_cursor(db, tenant, [_groups_part(tenant, query, where, _group_ordering(query))], query)
+    return _by_cursor(
+        db, tenant, [_groups_part(tenant, query, where, _group_ordering(query))], query
+    )
 
 
 def search_directory_by_cursor(db: Database, tenant: Tenant, query: Query) -> KeysetPage:
@@ -447,7 +468,9 @@ def change_group(
         # and each checks If-Match against the version the writer before it left.
         version = groups.touch(pk)
         _check_version(version - 1, if_match, "group")
-        wanted = [i for c in changes if isinstance(c, (AddMembers, ReplaceMembers)) for i in c.user_ids]
+        wanted = [
+            i for c in changes if isinstance(c, (AddMembers, ReplaceMembers)) for i in c.user_ids
+        ]
         pks = _member_pks(users, wanted)
         for change in changes:
             if isinstance(change, SetDisplayName):
@@ -527,7 +550,9 @@ class DirectoryCounts:
 
 def _contains_any(attributes: list[tuple[str, str | None]], text: str) -> Any:
     """`a co "text" or b co "text" ...` as a filter tree, so no quoting of `text` is needed."""
-    compared = (Comparison(AttrPath(attr, sub), CompareOperator.co, text) for attr, sub in attributes)
+    compared = (
+        Comparison(AttrPath(attr, sub), CompareOperator.co, text) for attr, sub in attributes
+    )
     return LogicalExpr(LogicalOperator.or_, tuple(compared))
 
 

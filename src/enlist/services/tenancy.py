@@ -327,7 +327,11 @@ def set_password(db: Database, account_id: str, password: str) -> None:
     from enlist.store.tables import accounts
 
     with db.write() as conn:
-        conn.execute(update(accounts).where(accounts.c.id == account_id).values(password_hash=_hasher().hash(password)))
+        conn.execute(
+            update(accounts)
+            .where(accounts.c.id == account_id)
+            .values(password_hash=_hasher().hash(password))
+        )
 
 
 # account-scoped reads and edits for the admin pages ------------------------------------

@@ -124,7 +124,9 @@ class AccountStore:
 
     def calendars(self, account_id: str) -> list[dict[str, Any]]:
         rows = self.conn.execute(
-            select(calendars).where(calendars.c.account_id == account_id).order_by(calendars.c.created)
+            select(calendars)
+            .where(calendars.c.account_id == account_id)
+            .order_by(calendars.c.created)
         )
         return [dict(r._mapping) for r in rows]
 
@@ -182,12 +184,16 @@ class AccountStore:
         )
 
     def domain_by_id(self, domain_id: str) -> DomainRow | None:
-        row = self.conn.execute(select(trusted_domains).where(trusted_domains.c.id == domain_id)).first()
+        row = self.conn.execute(
+            select(trusted_domains).where(trusted_domains.c.id == domain_id)
+        ).first()
         return self._domain(row) if row else None
 
     def domains_named(self, name: str) -> list[DomainRow]:
         rows = self.conn.execute(
-            select(trusted_domains).where(trusted_domains.c.name == name).order_by(trusted_domains.c.created)
+            select(trusted_domains)
+            .where(trusted_domains.c.name == name)
+            .order_by(trusted_domains.c.created)
         )
         return [self._domain(r) for r in rows]
 
@@ -224,7 +230,12 @@ class AccountStore:
 
     # secrets --------------------------------------------------------------------
     def add_secret(
-        self, account_id: str, domain_id: str, digest: str, hint: str, expires_at: datetime | None = None
+        self,
+        account_id: str,
+        domain_id: str,
+        digest: str,
+        hint: str,
+        expires_at: datetime | None = None,
     ) -> str:
         secret_id = new_id()
         self.conn.execute(
@@ -293,7 +304,8 @@ class AccountStore:
             update(scim_secrets)
             .where(
                 scim_secrets.c.id == secret_id,
-                (scim_secrets.c.last_used.is_(None)) | (scim_secrets.c.last_used < moment - older_than),
+                (scim_secrets.c.last_used.is_(None))
+                | (scim_secrets.c.last_used < moment - older_than),
             )
             .values(last_used=moment)
         )

@@ -64,7 +64,10 @@ class ActivityStore:
                 )
             )
         rows = self.conn.execute(
-            select(activity).where(and_(true(), *conditions)).order_by(activity.c.pk.desc()).limit(limit)
+            select(activity)
+            .where(and_(true(), *conditions))
+            .order_by(activity.c.pk.desc())
+            .limit(limit)
         )
         return [
             (

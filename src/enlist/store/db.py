@@ -28,7 +28,9 @@ def make_engine(url: str) -> Engine:
         if make_url(url).database not in (None, "", ":memory:"):
             # Keep a connection per worker thread: opening one replays the PRAGMAs below.
             pool = {"pool_size": CONCURRENCY, "max_overflow": CONCURRENCY}
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **pool)
+        engine = create_engine(
+            url, connect_args={"timeout": 30, "check_same_thread": False}, **pool
+        )
         _tune_sqlite(engine)
         return engine
     return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)

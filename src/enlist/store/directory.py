@@ -215,12 +215,22 @@ def _ends_the_list(offset: int, limit: int, items: Sequence[Any]) -> bool:
 
 
 _ATTRIBUTE_OF = {
-    "user_name": "userName", "external_id": "externalId", "name_formatted": "name.formatted",
-    "family_name": "name.familyName", "given_name": "name.givenName", "middle_name": "name.middleName",
-    "honorific_prefix": "name.honorificPrefix", "honorific_suffix": "name.honorificSuffix",
-    "display_name": "displayName", "nick_name": "nickName", "profile_url": "profileUrl",
-    "user_type": "userType", "preferred_language": "preferredLanguage", "value": "emails.value",
-    "type": "type", "display": "display",
+    "user_name": "userName",
+    "external_id": "externalId",
+    "name_formatted": "name.formatted",
+    "family_name": "name.familyName",
+    "given_name": "name.givenName",
+    "middle_name": "name.middleName",
+    "honorific_prefix": "name.honorificPrefix",
+    "honorific_suffix": "name.honorificSuffix",
+    "display_name": "displayName",
+    "nick_name": "nickName",
+    "profile_url": "profileUrl",
+    "user_type": "userType",
+    "preferred_language": "preferredLanguage",
+    "value": "emails.value",
+    "type": "type",
+    "display": "display",
 }
 
 
@@ -275,7 +285,9 @@ class UserStore:
             "honorific_prefix": name.get("honorificPrefix"),
             "honorific_suffix": name.get("honorificSuffix"),
             "display_name": fields.display_name,
-            "display_name_lower": fields.display_name.lower() if fields.display_name is not None else None,
+            "display_name_lower": fields.display_name.lower()
+            if fields.display_name is not None
+            else None,
             "nick_name": fields.nick_name,
             "profile_url": fields.profile_url,
             "title": fields.title,
@@ -301,16 +313,19 @@ class UserStore:
             self.conn.execute(
                 insert(user_emails),
                 [
-                    fitted(user_emails, {
-                        "user_pk": user_pk,
-                        "account_id": self.account_id,
-                        "position": position,
-                        "value": email.value,
-                        "value_lower": email.value.lower(),
-                        "type": email.type,
-                        "primary": email.primary,
-                        "display": email.display,
-                    })
+                    fitted(
+                        user_emails,
+                        {
+                            "user_pk": user_pk,
+                            "account_id": self.account_id,
+                            "position": position,
+                            "value": email.value,
+                            "value_lower": email.value.lower(),
+                            "type": email.type,
+                            "primary": email.primary,
+                            "display": email.display,
+                        },
+                    )
                     for position, email in enumerate(emails)
                 ],
             )
@@ -343,7 +358,9 @@ class UserStore:
                 self.conn.execute(
                     update(users)
                     .where(users.c.pk == pk, users.c.account_id == self.account_id)
-                    .values(last_modified=now(), version=users.c.version + 1, **self._columns(fields))
+                    .values(
+                        last_modified=now(), version=users.c.version + 1, **self._columns(fields)
+                    )
                 )
         except IntegrityError:
             raise Conflict(f"Another user already has userName {fields.user_name}.") from None
@@ -460,7 +477,9 @@ class UserStore:
                 query = query.where(users.c.pk >= first).order_by(users.c.pk).limit(limit)
             else:
                 # no OFFSET clause at all on a first page, or on a keyset (cursor) page
-                query = query.order_by(*(order or []), users.c.pk).offset(offset or None).limit(limit)
+                query = (
+                    query.order_by(*(order or []), users.c.pk).offset(offset or None).limit(limit)
+                )
             items = self._hydrate(self.conn.execute(query).all(), with_groups=with_groups)
         if not with_total:
             total = -1
@@ -470,7 +489,9 @@ class UserStore:
             # every user: the trigger-kept count (deleted users excluded), not a scan
             total = int(self.conn.scalar(_USER_COUNT, {"account_id": self.account_id}) or 0)
         else:
-            total = int(self.conn.scalar(select(func.count()).select_from(users).where(condition)) or 0)
+            total = int(
+                self.conn.scalar(select(func.count()).select_from(users).where(condition)) or 0
+            )
         return Page(total=total, items=items)
 
     def _hydrate(self, rows: Sequence[Any], *, with_groups: bool) -> list[User]:
@@ -486,12 +507,19 @@ class UserStore:
         )
         for email in self.conn.execute(emails_of, params).all():
             emails[email.user_pk].append(
-                Email(value=email.value, type=email.type, primary=bool(email.primary), display=email.display)
+                Email(
+                    value=email.value,
+                    type=email.type,
+                    primary=bool(email.primary),
+                    display=email.display,
+                )
             )
         memberships: dict[int, list[GroupRef]] = {pk: [] for pk in pks}
         if with_groups:
             for link in self.conn.execute(groups_of, params).all():
-                memberships[link.user_pk].append(GroupRef(id=link.id, display_name=link.display_name))
+                memberships[link.user_pk].append(
+                    GroupRef(id=link.id, display_name=link.display_name)
+                )
         # Only users with a manager cost a query: most directories set none.
         position = _USER_COLUMN["manager_id"]
         managers = self.manager_names(row[position] for row in rows if row[position] is not None)
@@ -569,7 +597,9 @@ class GroupStore:
         self.conn = conn
         self.account_id = account_id
 
-    def insert(self, organization_id: str, display_name: str, external_id: str | None) -> tuple[str, int]:
+    def insert(
+        self, organization_id: str, display_name: str, external_id: str | None
+    ) -> tuple[str, int]:
         group_id = new_id()
         moment = now()
         fitted(groups, {"display_name": display_name, "external_id": external_id})
@@ -593,7 +623,9 @@ class GroupStore:
         return group_id, result.inserted_primary_key[0]
 
     def pk_and_version(self, group_id: str) -> tuple[int, int] | None:
-        row = self.conn.execute(_GROUP_PK_AND_VERSION, {"id": group_id, "account_id": self.account_id}).first()
+        row = self.conn.execute(
+            _GROUP_PK_AND_VERSION, {"id": group_id, "account_id": self.account_id}
+        ).first()
         return (row.pk, row.version) if row else None
 
     def touch(self, pk: int, **values: Any) -> int:
@@ -620,7 +652,9 @@ class GroupStore:
 
     def delete(self, pk: int) -> None:
         self.conn.execute(delete(group_members).where(group_members.c.group_pk == pk))
-        self.conn.execute(delete(groups).where(groups.c.pk == pk, groups.c.account_id == self.account_id))
+        self.conn.execute(
+            delete(groups).where(groups.c.pk == pk, groups.c.account_id == self.account_id)
+        )
 
     def add_members(self, pk: int, user_pks: Iterable[int]) -> None:
         moment = now()
@@ -628,7 +662,12 @@ class GroupStore:
             # One INSERT ... SELECT unnest(array): executemany would run one INSERT per row.
             wanted = list(dict.fromkeys(user_pks))
             if wanted:
-                params = {"group_pk": pk, "user_pks": wanted, "account_id": self.account_id, "added": moment}
+                params = {
+                    "group_pk": pk,
+                    "user_pks": wanted,
+                    "account_id": self.account_id,
+                    "added": moment,
+                }
                 self.conn.execute(_PG_ADD_MEMBERS, params)
             return
         rows = [
@@ -668,7 +707,9 @@ class GroupStore:
         self.conn.execute(delete(group_members).where(group_members.c.group_pk == pk))
 
     def get(self, group_id: str, *, with_members: bool = True) -> Group | None:
-        rows = self.conn.execute(_GROUP_BY_ID, {"id": group_id, "account_id": self.account_id}).all()
+        rows = self.conn.execute(
+            _GROUP_BY_ID, {"id": group_id, "account_id": self.account_id}
+        ).all()
         found = self._hydrate(rows, with_members=with_members)
         return found[0] if found else None
 
@@ -682,7 +723,9 @@ class GroupStore:
         with_members: bool = True,
         with_total: bool = True,
     ) -> Page:
-        condition = and_(groups.c.account_id == self.account_id, where if where is not None else true())
+        condition = and_(
+            groups.c.account_id == self.account_id, where if where is not None else true()
+        )
         items: list[Group] = []
         if limit > 0:
             rows = self.conn.execute(
@@ -698,7 +741,9 @@ class GroupStore:
         elif _ends_the_list(offset, limit, items):
             total = offset + len(items)
         else:
-            total = int(self.conn.scalar(select(func.count()).select_from(groups).where(condition)) or 0)
+            total = int(
+                self.conn.scalar(select(func.count()).select_from(groups).where(condition)) or 0
+            )
         return Page(total=total, items=items)
 
     def _hydrate(self, rows: Sequence[Any], *, with_members: bool) -> list[Group]:
@@ -707,7 +752,9 @@ class GroupStore:
         members: dict[int, list[Member]] = {row.pk: [] for row in rows}
         if with_members:
             for link in self.conn.execute(
-                select(group_members.c.group_pk, users.c.id, users.c.display_name, users.c.user_name)
+                select(
+                    group_members.c.group_pk, users.c.id, users.c.display_name, users.c.user_name
+                )
                 .join(users, users.c.pk == group_members.c.user_pk)
                 # a deleted user's rows go with it; this hides one a concurrent PATCH re-added
                 .where(group_members.c.group_pk.in_(list(members)), _LIVE)

@@ -123,7 +123,9 @@ class SqlFilter(FilterVisitor[ColumnElement[bool]]):
             return self.attributes[f"{name}.{sub}"], None
         attribute = self.attributes.get(name)
         if attribute is None:
-            raise InvalidFilter(f"The filter names the attribute {path}, which cannot be filtered on.")
+            raise InvalidFilter(
+                f"The filter names the attribute {path}, which cannot be filtered on."
+            )
         if isinstance(attribute, Column) and sub is not None:
             raise InvalidFilter(f"The attribute {path.attr} has no sub-attribute {path.sub_attr}.")
         return attribute, sub
@@ -131,7 +133,9 @@ class SqlFilter(FilterVisitor[ColumnElement[bool]]):
     def _field(self, collection: Collection, sub: str | None, path: AttrPath) -> Column:
         field = collection.fields.get(sub or collection.default)
         if field is None:
-            raise InvalidFilter(f"The filter names the attribute {path}, which cannot be filtered on.")
+            raise InvalidFilter(
+                f"The filter names the attribute {path}, which cannot be filtered on."
+            )
         return field
 
     # visiting -------------------------------------------------------------------
@@ -158,7 +162,9 @@ class SqlFilter(FilterVisitor[ColumnElement[bool]]):
         if sub is None and name not in self.attributes:
             # a complex attribute such as `name` is present when any of its parts is
             parts = [
-                a for key, a in self.attributes.items() if key.startswith(f"{name}.") and isinstance(a, Column)
+                a
+                for key, a in self.attributes.items()
+                if key.startswith(f"{name}.") and isinstance(a, Column)
             ]
             if parts:
                 return or_(*(present(part) for part in parts))
@@ -255,7 +261,9 @@ def _operand(column: Column, op: CompareOperator, value: Any, path: AttrPath) ->
         return value
     if column.kind is Kind.DATETIME:
         if not isinstance(value, str):
-            raise InvalidFilter(f"{path} is a date and time; compare it with a quoted ISO 8601 value.")
+            raise InvalidFilter(
+                f"{path} is a date and time; compare it with a quoted ISO 8601 value."
+            )
         if op in (CompareOperator.co, CompareOperator.sw, CompareOperator.ew):
             raise InvalidFilter(f"{path} is a date and time; co, sw and ew do not apply to it.")
         try:
@@ -283,7 +291,7 @@ def order_column(
     if not isinstance(parsed, Present):
         raise InvalidFilter(f"sortBy={sort_by!r} does not name an attribute.")
     compiler = SqlFilter(attributes, schema_urns)
-    attribute, sub = compiler._lookup(parsed.attr_path)
+    attribute, _sub = compiler._lookup(parsed.attr_path)
     if isinstance(attribute, Collection):
         raise InvalidFilter(f"sortBy={sort_by} names a multi-valued attribute.")
     return attribute.sql

@@ -91,7 +91,9 @@ class Ordering:
         mine, theirs = tuple_(self.key, self.pk), tuple_(value, pk)
         return mine < theirs if self.descending else mine > theirs
 
-    def positions(self, conn: Connection, account_id: str, ids: Sequence[str]) -> dict[str, Position]:
+    def positions(
+        self, conn: Connection, account_id: str, ids: Sequence[str]
+    ) -> dict[str, Position]:
         """The positions of some rows, by id, with their sort values as the database has them."""
         key = self.key if self.key is not None else literal(None)
         rows = conn.execute(
@@ -170,7 +172,9 @@ def segments(part: KeysetPart) -> list[KeysetPart]:
     def where(condition: ColumnElement[bool]) -> ColumnElement[bool]:
         return condition if part.where is None else and_(part.where, condition)
 
-    valued = replace(part, ordering=replace(order, nullable=False), where=where(order.key.is_not(None)))
+    valued = replace(
+        part, ordering=replace(order, nullable=False), where=where(order.key.is_not(None))
+    )
     empty = replace(
         part,
         ordering=Ordering(order.table, descending=order.descending),
@@ -261,6 +265,8 @@ def ordering(
         first = (first_values or {}).get(name)
         field = attribute.fields.get(sub or attribute.default)
         if first is None or field is None:
-            raise InvalidFilter(f"sortBy={sort_by} names a multi-valued attribute that cannot be sorted by.")
+            raise InvalidFilter(
+                f"sortBy={sort_by} names a multi-valued attribute that cannot be sorted by."
+            )
         return Ordering(table, first(field.sql), field.kind, True, descending)
     return Ordering(table, attribute.sql, attribute.kind, _nullable(attribute.sql), descending)

@@ -210,7 +210,9 @@ groups = Table(
 user_counts = Table(
     "user_counts",
     metadata,
-    Column("account_id", String(32), ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "account_id", String(32), ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
+    ),
     Column("users", Integer, nullable=False),
 )
 

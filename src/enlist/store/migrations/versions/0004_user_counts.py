@@ -12,8 +12,8 @@ Create Date: 2026-11-28
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0004'
-down_revision = '0003'
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
@@ -50,11 +50,17 @@ _POSTGRESQL = [
 
 
 def upgrade() -> None:
-    op.create_table('user_counts',
-    sa.Column('account_id', sa.String(length=32), nullable=False),
-    sa.Column('users', sa.Integer(), nullable=False),
-    sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], name=op.f('fk_user_counts_account_id_accounts'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('account_id', name=op.f('pk_user_counts'))
+    op.create_table(
+        "user_counts",
+        sa.Column("account_id", sa.String(length=32), nullable=False),
+        sa.Column("users", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["accounts.id"],
+            name=op.f("fk_user_counts_account_id_accounts"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("account_id", name=op.f("pk_user_counts")),
     )
     op.execute(
         "INSERT INTO user_counts (account_id, users) SELECT account_id, count(*) FROM users GROUP BY account_id"
@@ -64,8 +70,16 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.execute("DROP TRIGGER IF EXISTS tr_users_count_insert ON users" if op.get_bind().dialect.name == "postgresql" else "DROP TRIGGER IF EXISTS tr_users_count_insert")
-    op.execute("DROP TRIGGER IF EXISTS tr_users_count_delete ON users" if op.get_bind().dialect.name == "postgresql" else "DROP TRIGGER IF EXISTS tr_users_count_delete")
+    op.execute(
+        "DROP TRIGGER IF EXISTS tr_users_count_insert ON users"
+        if op.get_bind().dialect.name == "postgresql"
+        else "DROP TRIGGER IF EXISTS tr_users_count_insert"
+    )
+    op.execute(
+        "DROP TRIGGER IF EXISTS tr_users_count_delete ON users"
+        if op.get_bind().dialect.name == "postgresql"
+        else "DROP TRIGGER IF EXISTS tr_users_count_delete"
+    )
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP FUNCTION IF EXISTS enlist_count_users()")
-    op.drop_table('user_counts')
+    op.drop_table("user_counts")

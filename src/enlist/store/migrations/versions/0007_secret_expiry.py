@@ -8,17 +8,17 @@ Create Date: 2026-11-28
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0007'
-down_revision = '0006'
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('scim_secrets', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('expires_at', sa.DateTime(timezone=True), nullable=True))
+    with op.batch_alter_table("scim_secrets", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('scim_secrets', schema=None) as batch_op:
-        batch_op.drop_column('expires_at')
+    with op.batch_alter_table("scim_secrets", schema=None) as batch_op:
+        batch_op.drop_column("expires_at")
