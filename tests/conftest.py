@@ -20,6 +20,7 @@ from enlist.config import Settings
 from enlist.services import tenancy
 from enlist.store.db import Database
 from enlist.store.tables import metadata
+from tests.openid_provider import ENLIST_CLIENT, JANE, SAM, OpenIdProvider
 
 warnings.filterwarnings("ignore", message=".*httpx.*", category=DeprecationWarning)
 
@@ -208,6 +209,20 @@ class Scim:
 @pytest.fixture
 def scim(client: Any, tenant: TenantSetup) -> Scim:
     return Scim(client, tenant)
+
+
+@pytest.fixture(scope="session")
+def _session_openid_provider() -> Iterator[OpenIdProvider]:
+    with OpenIdProvider([ENLIST_CLIENT], [JANE, SAM]) as provider:
+        yield provider
+
+
+@pytest.fixture
+def openid_provider(_session_openid_provider: OpenIdProvider) -> OpenIdProvider:
+    """The session's OpenID Provider (one node process), reset before each test to its
+    ENLIST_CLIENT and the accounts JANE and SAM, with no pending tampering; keys stay rotated."""
+    _session_openid_provider.reset()
+    return _session_openid_provider
 
 
 @pytest.fixture
