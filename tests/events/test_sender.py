@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
@@ -305,3 +306,21 @@ def test_proxies_from_the_environment_are_not_used(
     for name in ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "all_proxy"]:
         monkeypatch.setenv(name, "http://127.0.0.1:9")  # nothing listens there
     assert deliver(sender, receiver.url).verdict is Verdict.DELIVERED
+
+
+def test_one_sender_serves_many_worker_threads_at_once(
+    sender: WebhookSender, receiver: Receiver, dns: LoopbackDns
+) -> None:
+    dns.point("calendar-a.example.test", "127.0.0.1")
+    dns.point("calendar-b.example.test", "127.0.0.1")
+    jobs = [
+        (f"http://calendar-{'ab'[n % 2]}.example.test:{receiver.port}/hooks", f"evt-{n}")
+        for n in range(40)
+    ]
+    with ThreadPoolExecutor(max_workers=8) as workers:
+        attempts = list(workers.map(lambda job: deliver(sender, *job), jobs))
+    assert {attempt.verdict for attempt in attempts} == {Verdict.DELIVERED}
+    received = {r.headers["webhook-id"]: r.headers["host"] for r in receiver.wait_for(40)}
+    assert received == {
+        event_id: url.removeprefix("http://").removesuffix("/hooks") for url, event_id in jobs
+    }
