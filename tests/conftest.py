@@ -20,6 +20,7 @@ from enlist.config import Settings
 from enlist.services import tenancy
 from enlist.store.db import Database
 from enlist.store.tables import metadata
+from tests.e2e.loopback_dns import LoopbackDns, loopback_dns
 from tests.openid_provider import ENLIST_CLIENT, JANE, SAM, OpenIdProvider
 
 warnings.filterwarnings("ignore", message=".*httpx.*", category=DeprecationWarning)
@@ -48,6 +49,13 @@ def _backends() -> list[str]:
             "PostgreSQL is not reachable on 127.0.0.1:5432, and CI runs on both backends"
         )
     return ["sqlite"]
+
+
+@pytest.fixture(scope="session")
+def dns_server() -> Iterator[LoopbackDns]:
+    """A real DNS server on loopback for the whole session (tests/e2e/loopback_dns.py)."""
+    with loopback_dns() as server:
+        yield server
 
 
 @pytest.fixture(scope="session")
