@@ -316,22 +316,12 @@ def authenticate(db: Database, token: str) -> Tenant:
     return tenant
 
 
-def trusted_domains(db: Database, account_id: str) -> list[str]:
-    with db.read() as conn:
-        return AccountStore(conn).verified_domain_names(account_id)
-
-
 def set_password(db: Database, account_id: str, password: str) -> None:
-    from sqlalchemy import update
-
-    from enlist.store.tables import accounts
-
+    """Give the account's admin a new password (the old one stops working)."""
+    password_hash = _hasher().hash(password)  # before the write: hashing takes a while
     with db.write() as conn:
-        conn.execute(
-            update(accounts)
-            .where(accounts.c.id == account_id)
-            .values(password_hash=_hasher().hash(password))
-        )
+        if not AccountStore(conn).set_password_hash(account_id, password_hash):
+            raise NotFound(f"There is no account {account_id}.")
 
 
 # account-scoped reads and edits for the admin pages ------------------------------------

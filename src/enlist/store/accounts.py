@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, exists, func, insert, select, update
+from sqlalchemy import Connection, bindparam, exists, insert, select, update
 
 from enlist.clock import new_id, now
 from enlist.domain.model import Plan, Tenant
@@ -101,9 +101,12 @@ class AccountStore:
         ).first()
         return dict(row._mapping) if row else None
 
-    def account_by_name(self, name: str) -> dict[str, Any] | None:
-        row = self.conn.execute(select(accounts).where(accounts.c.name == name)).first()
-        return dict(row._mapping) if row else None
+    def set_password_hash(self, account_id: str, password_hash: str) -> bool:
+        """Replace the admin's password hash; False when there is no such account."""
+        result = self.conn.execute(
+            update(accounts).where(accounts.c.id == account_id).values(password_hash=password_hash)
+        )
+        return bool(result.rowcount)
 
     def set_provider(self, account_id: str, provider: str) -> bool:
         """Name the account's identity provider; False when there is no such account."""
@@ -309,6 +312,3 @@ class AccountStore:
             )
             .values(last_used=moment)
         )
-
-    def count_accounts(self) -> int:
-        return int(self.conn.scalar(select(func.count()).select_from(accounts)) or 0)
