@@ -373,19 +373,15 @@ DEMO_DOMAIN = "example.com"
 
 
 def _demo_tenant(db: Database) -> dict[str, Any]:
-    from enlist.store.accounts import AccountStore
-
-    with db.read() as conn:
-        account = AccountStore(conn).account_by_email(DEMO_EMAIL)
+    account_id = tenancy.find_account(db, DEMO_EMAIL)
     password = secrets.token_urlsafe(12)
-    if account is None:
+    if account_id is None:
         account_id = tenancy.create_account(db, "Demo Company", DEMO_EMAIL, password)
         tenancy.create_calendar(db, account_id, "Team calendar", "enterprise")
         organization_id = tenancy.create_organization(db, account_id, "Demo Company")
         tenancy.add_domain(db, account_id, DEMO_DOMAIN, verified=True)
         tenancy.link_domain(db, DEMO_DOMAIN, organization_id)
     else:
-        account_id = account["id"]
         tenancy.set_password(db, account_id, password)
         sessions.forget_failed_sign_ins(db, DEMO_EMAIL)  # the new password works at once
     created = tenancy.create_secret(db, DEMO_DOMAIN, account_id)

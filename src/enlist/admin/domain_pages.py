@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from starlette.responses import Response
 
 from enlist.admin.providers import SetupGuide, guide_for
 from enlist.admin.site import Handler, Visit
 from enlist.dns import TxtResolver
 from enlist.domain.errors import EnlistError, NotFound
+from enlist.domain.tenancy import TrustedDomain
 from enlist.services import tenancy
-
-if TYPE_CHECKING:
-    from enlist.store.accounts import DomainRow
 
 
 def domains_page(visit: Visit, status: int = 200, error: str | None = None) -> Response:
@@ -77,13 +73,13 @@ def _guide(visit: Visit) -> SetupGuide:
     return guide_for(tenancy.account_provider(visit.db, visit.account_id))
 
 
-def _domain(visit: Visit) -> DomainRow:
+def _domain(visit: Visit) -> TrustedDomain:
     return tenancy.account_domain(visit.db, visit.account_id, visit.request.path_params["id"])
 
 
 def _domain_page(
     visit: Visit,
-    domain: DomainRow,
+    domain: TrustedDomain,
     *,
     status: int = 200,
     verify_error: str | None = None,

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -25,12 +25,10 @@ from enlist.clock import now
 from enlist.config import Settings
 from enlist.domain.activity import Entry
 from enlist.domain.errors import NotFound
+from enlist.domain.tenancy import AdminSession
 from enlist.request_id import request_id_of
 from enlist.services import activity, sessions, tenancy
 from enlist.store.db import Database
-
-if TYPE_CHECKING:
-    from enlist.store.sessions import SessionRow
 
 HERE = Path(__file__).parent
 SESSION_COOKIE = "enlist_session"
@@ -295,7 +293,7 @@ class AdminSite:
         return self.signed_in_as(found, token) if found is not None else None
 
     @staticmethod
-    def signed_in_as(found: SessionRow, token: str) -> Admin:
+    def signed_in_as(found: AdminSession, token: str) -> Admin:
         return Admin(found.account_id, found.account_name, found.email, token)
 
     def _take_flash(self, request: Request) -> dict[str, str] | None:

@@ -19,7 +19,8 @@ from enlist.clock import now
 from enlist.domain.errors import Conflict, InvalidValue, NotFound, Unauthorized
 from enlist.domain.model import Plan, Tenant
 from enlist.domain.providers import Provider
-from enlist.store.accounts import AccountStore, DomainRow, SecretRow, as_utc
+from enlist.domain.tenancy import Calendar, Organization, ScimSecret, TrustedDomain
+from enlist.store.accounts import AccountStore
 from enlist.store.db import Database
 
 TXT_PREFIX = "enlist-domain-verification="
@@ -46,6 +47,13 @@ def create_account(db: Database, name: str, email: str, password: str | None = N
         if store.account_by_email(email):
             raise Conflict(f"An account with the admin email {email} already exists.")
         return store.add_account(name, email, password_hash)
+
+
+def find_account(db: Database, email: str) -> str | None:
+    """The id of the account whose admin signs in with this email, if there is one."""
+    with db.read() as conn:
+        account = AccountStore(conn).account_by_email(email.strip())
+    return str(account["id"]) if account else None
 
 
 def check_password(db: Database, email: str, password: str) -> str | None:
@@ -103,7 +111,7 @@ def normalize_domain(name: str) -> str:
     return domain
 
 
-def txt_record(domain: DomainRow) -> str:
+def txt_record(domain: TrustedDomain) -> str:
     return f"{TXT_PREFIX}{domain.txt_token}"
 
 
@@ -111,7 +119,9 @@ def _verified_elsewhere(store: AccountStore, name: str, account_id: str) -> bool
     return any(d.verified and d.account_id != account_id for d in store.domains_named(name))
 
 
-def add_domain(db: Database, account_id: str, name: str, *, verified: bool = False) -> DomainRow:
+def add_domain(
+    db: Database, account_id: str, name: str, *, verified: bool = False
+) -> TrustedDomain:
     domain = normalize_domain(name)
     with db.write() as conn:
         store = AccountStore(conn)
@@ -132,7 +142,7 @@ def add_domain(db: Database, account_id: str, name: str, *, verified: bool = Fal
             raise Conflict(f"The domain {domain} is already on this account.") from None
 
 
-def domain_for(db: Database, name: str, account_id: str | None = None) -> DomainRow:
+def domain_for(db: Database, name: str, account_id: str | None = None) -> TrustedDomain:
     """One domain by name: the account's own, else the verified one, else the only one."""
     domain = normalize_domain(name)
     with db.read() as conn:
@@ -151,7 +161,7 @@ def domain_for(db: Database, name: str, account_id: str | None = None) -> Domain
 
 def verify_domain(
     db: Database, name: str, lookup: TxtLookup, account_id: str | None = None
-) -> DomainRow:
+) -> TrustedDomain:
     """Look for the domain's TXT record; mark it verified when the token is published.
 
     Raises InvalidValue with what was found when the record is missing or wrong.
@@ -196,13 +206,13 @@ def verify_domain(
     )
 
 
-def link_domain(db: Database, name: str, organization_id: str) -> DomainRow:
+def link_domain(db: Database, name: str, organization_id: str) -> TrustedDomain:
     with db.write() as conn:
         store = AccountStore(conn)
         organization = store.organization(organization_id)
         if organization is None:
             raise NotFound(f"There is no organization {organization_id}.")
-        account_id = organization["account_id"]
+        account_id = organization.account_id
         domain = normalize_domain(name)
         mine = [d for d in store.domains_named(domain) if d.account_id == account_id]
         if not mine:
@@ -328,21 +338,6 @@ def set_password(db: Database, account_id: str, password: str) -> None:
 
 
 @dataclass(frozen=True)
-class CalendarRow:
-    id: str
-    name: str
-    plan: str
-    created: datetime
-
-
-@dataclass(frozen=True)
-class OrganizationRow:
-    id: str
-    name: str
-    created: datetime
-
-
-@dataclass(frozen=True)
 class SecretUse:
     """A secret as the activity log names it: its hint and the domain it belongs to."""
 
@@ -351,23 +346,21 @@ class SecretUse:
     domain: str
 
 
-def calendars(db: Database, account_id: str) -> list[CalendarRow]:
+def calendars(db: Database, account_id: str) -> list[Calendar]:
     with db.read() as conn:
-        rows = AccountStore(conn).calendars(account_id)
-    return [CalendarRow(r["id"], r["name"], r["plan"], as_utc(r["created"]) or now()) for r in rows]
+        return AccountStore(conn).calendars(account_id)
 
 
 def has_enterprise_calendar(db: Database, account_id: str) -> bool:
     return any(c.plan == Plan.enterprise.value for c in calendars(db, account_id))
 
 
-def organizations(db: Database, account_id: str) -> list[OrganizationRow]:
+def organizations(db: Database, account_id: str) -> list[Organization]:
     with db.read() as conn:
-        rows = AccountStore(conn).organizations(account_id)
-    return [OrganizationRow(r["id"], r["name"], as_utc(r["created"]) or now()) for r in rows]
+        return AccountStore(conn).organizations(account_id)
 
 
-def account_organization(db: Database, account_id: str, organization_id: str) -> OrganizationRow:
+def account_organization(db: Database, account_id: str, organization_id: str) -> Organization:
     """One of the account's organizations; another account's id is NotFound, like no id."""
     for organization in organizations(db, account_id):
         if organization.id == organization_id:
@@ -375,12 +368,12 @@ def account_organization(db: Database, account_id: str, organization_id: str) ->
     raise NotFound(f"There is no organization {organization_id}.")
 
 
-def domains(db: Database, account_id: str) -> list[DomainRow]:
+def domains(db: Database, account_id: str) -> list[TrustedDomain]:
     with db.read() as conn:
         return AccountStore(conn).domains(account_id)
 
 
-def account_domain(db: Database, account_id: str, domain_id: str) -> DomainRow:
+def account_domain(db: Database, account_id: str, domain_id: str) -> TrustedDomain:
     """One of the account's trusted domains; another account's id is NotFound, like no id."""
     with db.read() as conn:
         found = AccountStore(conn).domain_by_id(domain_id)
@@ -389,7 +382,7 @@ def account_domain(db: Database, account_id: str, domain_id: str) -> DomainRow:
     return found
 
 
-def domain_secrets(db: Database, account_id: str, domain_id: str) -> list[SecretRow]:
+def domain_secrets(db: Database, account_id: str, domain_id: str) -> list[ScimSecret]:
     """The domain's secrets, newest first (revoked ones too, with when)."""
     domain = account_domain(db, account_id, domain_id)
     with db.read() as conn:
@@ -409,7 +402,7 @@ def account_secrets(db: Database, account_id: str) -> dict[str, SecretUse]:
 
 def link_account_domain(
     db: Database, account_id: str, domain_id: str, organization_id: str
-) -> DomainRow:
+) -> TrustedDomain:
     """Link one of the account's domains to one of its organizations (others' ids: NotFound)."""
     domain = account_domain(db, account_id, domain_id)
     account_organization(db, account_id, organization_id)
