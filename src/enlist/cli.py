@@ -222,8 +222,12 @@ def secret_create(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Create a SCIM secret; this is the only time it is shown."""
+    secret_key = _settings(database_url).secret_key
     created = _run(
-        database_url, lambda db: tenancy.create_secret(db, domain, expires_in_days=expires_in_days)
+        database_url,
+        lambda db: tenancy.create_secret(
+            db, domain, secret_key=secret_key, expires_in_days=expires_in_days
+        ),
     )
     expiry = f" (expires {created.expires_at:%Y-%m-%d})" if created.expires_at else ""
     _print(
@@ -372,7 +376,7 @@ DEMO_EMAIL = "admin@example.com"
 DEMO_DOMAIN = "example.com"
 
 
-def _demo_tenant(db: Database) -> dict[str, Any]:
+def _demo_tenant(db: Database, secret_key: str) -> dict[str, Any]:
     account_id = tenancy.find_account(db, DEMO_EMAIL)
     password = secrets.token_urlsafe(12)
     if account_id is None:
@@ -384,7 +388,7 @@ def _demo_tenant(db: Database) -> dict[str, Any]:
     else:
         tenancy.set_password(db, account_id, password)
         sessions.forget_failed_sign_ins(db, DEMO_EMAIL)  # the new password works at once
-    created = tenancy.create_secret(db, DEMO_DOMAIN, account_id)
+    created = tenancy.create_secret(db, DEMO_DOMAIN, account_id, secret_key=secret_key)
     return {
         "account": account_id,
         "secret_id": created.id,
@@ -402,7 +406,7 @@ def demo(
 ) -> None:
     """Set up a ready demo tenant (if absent), print what to paste into Okta, then serve."""
     settings = _settings(database_url)
-    tenant = _run(database_url, _demo_tenant)
+    tenant = _run(database_url, lambda db: _demo_tenant(db, settings.secret_key))
     base = settings.public_url.rstrip("/") if settings.public_url else f"http://{host}:{port}"
     payload = {
         "scim_base_url": f"{base}/scim/v2",

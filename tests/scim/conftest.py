@@ -11,13 +11,14 @@ from typing import Any
 
 import pytest
 
+from enlist.config import Settings
 from enlist.services import tenancy
 from enlist.store.db import Database
 from tests.conftest import TenantSetup
 
 
 @pytest.fixture
-def make_tenant(db: Database) -> Any:
+def make_tenant(db: Database, settings: Settings) -> Any:
     def make(
         domain: str = "example.com",
         *,
@@ -32,7 +33,7 @@ def make_tenant(db: Database) -> Any:
         tenancy.add_domain(db, account_id, domain, verified=True)
         if linked:
             tenancy.link_domain(db, domain, organization_id)
-        secret = tenancy.create_secret(db, domain, account_id)
+        secret = tenancy.create_secret(db, domain, account_id, secret_key=settings.secret_key)
         return TenantSetup(
             account_id, organization_id if linked else None, domain, secret.secret, secret.id
         )

@@ -213,8 +213,8 @@ def test_okta_unknown_user_id_is_not_found_on_every_method(scim):
 # linking an existing person ---------------------------------------------------------
 
 
-def test_okta_links_person_who_already_exists_and_updates_by_put(scim, db):
-    tenant = tenancy.authenticate(db, scim.tenant.token)
+def test_okta_links_person_who_already_exists_and_updates_by_put(scim, db, settings):
+    tenant = tenancy.authenticate(db, scim.tenant.token, settings.secret_key)
     existing = directory.create_user(
         db,
         tenant,

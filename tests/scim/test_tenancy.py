@@ -261,13 +261,17 @@ def test_unlinked_domain_refuses_group_writes_but_not_user_writes(client, make_t
     assert listed.status_code == 200 and listed.json()["totalResults"] == 0
 
 
-def test_secret_of_an_unlinked_second_domain_cannot_change_or_delete_groups(scim, client, db):
+def test_secret_of_an_unlinked_second_domain_cannot_change_or_delete_groups(
+    scim, client, db, settings
+):
     """The account's example.com is linked; a secret made for its unlinked second domain may
     still see the account's groups but not write them, DELETE included."""
     alice = scim.create_user("alice@example.com")
     group = scim.create_group("Eng", [alice["id"]])
     tenancy.add_domain(db, scim.tenant.account_id, "example.org", verified=True)
-    other = tenancy.create_secret(db, "example.org", scim.tenant.account_id)
+    other = tenancy.create_secret(
+        db, "example.org", scim.tenant.account_id, secret_key=settings.secret_key
+    )
     headers = {"Authorization": f"Bearer {other.secret}"}
 
     listed = client.get("/scim/v2/Groups", headers=headers)
@@ -374,8 +378,10 @@ def test_revoked_secret_is_refused(scim, db):
     assert_error(scim.post("/Users", json=user_body("ann@example.com")), 401)
 
 
-def test_rotated_secret_keeps_working_while_old_one_is_revoked(scim, db, client):
-    fresh = tenancy.create_secret(db, scim.tenant.domain, scim.tenant.account_id)
+def test_rotated_secret_keeps_working_while_old_one_is_revoked(scim, db, client, settings):
+    fresh = tenancy.create_secret(
+        db, scim.tenant.domain, scim.tenant.account_id, secret_key=settings.secret_key
+    )
     tenancy.revoke_secret(db, scim.tenant.secret_id)
     assert_error(scim.get("/Users"), 401)
     response = client.get("/scim/v2/Users", headers={"Authorization": f"Bearer {fresh.secret}"})

@@ -161,7 +161,14 @@ def save_domain(visit: Visit) -> Response:
             )
             changed.append(f"linked to {organization.name}")
         created = (
-            tenancy.create_secret(visit.db, domain.name, visit.account_id) if add_secret else None
+            tenancy.create_secret(
+                visit.db,
+                domain.name,
+                visit.account_id,
+                secret_key=visit.site.settings.secret_key,
+            )
+            if add_secret
+            else None
         )
     except NotFound:
         raise

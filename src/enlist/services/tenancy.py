@@ -10,7 +10,6 @@ import secrets as random_secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache
 
 from argon2 import PasswordHasher
 from sqlalchemy.exc import IntegrityError
@@ -20,6 +19,7 @@ from enlist.domain.errors import Conflict, InvalidValue, NotFound, Unauthorized
 from enlist.domain.model import Plan, Tenant
 from enlist.domain.providers import Provider
 from enlist.domain.tenancy import Calendar, Organization, ScimSecret, TrustedDomain
+from enlist.services.keys import server_key
 from enlist.store.accounts import AccountStore
 from enlist.store.db import Database
 
@@ -229,20 +229,12 @@ def link_domain(db: Database, name: str, organization_id: str) -> TrustedDomain:
 SECRET_DIGEST_KEY = "secret-digest"
 
 
-def digest(db: Database, token: str) -> str:
-    """HMAC-SHA256 of a secret under the server key (ENLIST_SECRET_KEY, else the database's):
-    a stolen table of digests cannot be checked against guesses without the key."""
-    from enlist.services.keys import server_key
-
-    key = server_key(db, SECRET_DIGEST_KEY, _configured_secret_key())
+def digest(db: Database, token: str, secret_key: str) -> str:
+    """HMAC-SHA256 of a secret under the server key: `secret_key` (the configured
+    ENLIST_SECRET_KEY) when set, else the one kept in the database. A stolen table of
+    digests cannot be checked against guesses without the key."""
+    key = server_key(db, SECRET_DIGEST_KEY, secret_key)
     return hmac.new(key, token.encode("utf-8"), hashlib.sha256).hexdigest()
-
-
-@cache
-def _configured_secret_key() -> str:
-    from enlist.config import Settings
-
-    return Settings().secret_key
 
 
 EXPIRY_WARNING = timedelta(days=14)
@@ -274,9 +266,11 @@ def create_secret(
     domain_name: str,
     account_id: str | None = None,
     *,
+    secret_key: str,
     expires_in_days: int | None = None,
 ) -> NewSecret:
-    """A fresh secret for a verified domain; the plain value exists only in the return value."""
+    """A fresh secret for a verified domain, digested under `secret_key` (see `digest`);
+    the plain value exists only in the return value."""
     if expires_in_days is not None and not 1 <= expires_in_days <= 3650:
         raise InvalidValue("A secret's lifetime must be between 1 and 3650 days.")
     expires_at = now() + timedelta(days=expires_in_days) if expires_in_days else None
@@ -286,7 +280,7 @@ def create_secret(
             f"The domain {domain.name} is not verified yet; publish its TXT record and verify it first."
         )
     token = SECRET_PREFIX + random_secrets.token_urlsafe(32)  # 256 bits
-    hashed = digest(db, token)  # before the write: the key may need a write of its own
+    hashed = digest(db, token, secret_key)  # before the write: the key may need a write of its own
     with db.write() as conn:
         secret_id = AccountStore(conn).add_secret(
             domain.account_id, domain.id, hashed, token[:8] + "…", expires_at
@@ -303,12 +297,13 @@ def revoke_secret(db: Database, secret_id: str, account_id: str | None = None) -
         store.revoke_secret(secret_id)
 
 
-def authenticate(db: Database, token: str) -> Tenant:
-    """The tenant a bearer secret acts for; Unauthorized for anything else."""
+def authenticate(db: Database, token: str, secret_key: str) -> Tenant:
+    """The tenant a bearer secret acts for; Unauthorized for anything else (also for a
+    secret digested under another key than `secret_key`)."""
     token = token.strip()
     if not token.startswith(SECRET_PREFIX) or len(token) > 200:
         raise Unauthorized("The bearer token is not a valid Enlist SCIM secret.")
-    wanted = digest(db, token)
+    wanted = digest(db, token, secret_key)
     with db.read() as conn:
         found = AccountStore(conn).tenant_for_digest(wanted)
     if found is None or not hmac.compare_digest(found[1], wanted):
