@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from starlette.responses import Response
 
 from enlist.admin.providers import SetupGuide, guide_for
-from enlist.admin.site import Handler, Visit
+from enlist.admin.visit import PageRoute, Visit
 from enlist.dns import TxtResolver
 from enlist.domain.errors import EnlistError, NotFound
 from enlist.domain.tenancy import TrustedDomain
@@ -46,14 +48,14 @@ def add_domain(visit: Visit) -> Response:
     try:
         domain = tenancy.add_domain(visit.db, visit.account_id, name)
     except EnlistError as refused:
-        visit.record(
+        return visit.refuse(
+            refused,
             "domain.add",
-            "refused",
-            f"Refused to add the domain {name!r}: {refused.detail}",
+            f"Refused to add the domain {name!r}",
+            partial(domains_page, visit),
             resource_type="Domain",
             resource_name=name or None,
         )
-        return domains_page(visit, 400, refused.detail)
     visit.record(
         "domain.add",
         "success",
@@ -114,19 +116,19 @@ def verify_domain(visit: Visit) -> Response:
     domain = _domain(visit)
     if domain.verified:
         return visit.redirect(f"/domains/{domain.id}", f"{domain.name} is already verified.")
-    lookup = TxtResolver(visit.site.settings.dns_server)
+    lookup = TxtResolver(visit.settings.dns_server)
     try:
         verified = tenancy.verify_domain(visit.db, domain.name, lookup, visit.account_id)
     except EnlistError as refused:
-        visit.record(
+        return visit.refuse(
+            refused,
             "domain.verify",
-            "refused",
-            f"Could not verify {domain.name}: {refused.detail}",
+            f"Could not verify {domain.name}",
+            lambda status, error: _domain_page(visit, domain, status=status, verify_error=error),
             resource_type="Domain",
             resource_id=domain.id,
             resource_name=domain.name,
         )
-        return _domain_page(visit, domain, status=400, verify_error=refused.detail)
     visit.record(
         "domain.verify",
         "success",
@@ -165,7 +167,7 @@ def save_domain(visit: Visit) -> Response:
                 visit.db,
                 domain.name,
                 visit.account_id,
-                secret_key=visit.site.settings.secret_key,
+                secret_key=visit.settings.secret_key,
             )
             if add_secret
             else None
@@ -174,15 +176,15 @@ def save_domain(visit: Visit) -> Response:
         raise
     except EnlistError as refused:
         what = "add a SCIM secret to" if add_secret else "save"
-        visit.record(
+        return visit.refuse(
+            refused,
             "secret.create" if add_secret else "domain.link",
-            "refused",
-            f"Could not {what} {domain.name}: {refused.detail}",
+            f"Could not {what} {domain.name}",
+            lambda status, error: _domain_page(visit, domain, status=status, save_error=error),
             resource_type="Secret" if add_secret else "Domain",
             resource_id=domain.id,
             resource_name=domain.name,
         )
-        return _domain_page(visit, domain, status=400, save_error=refused.detail)
     if created is None:
         message = f"Saved: {domain.name} is {changed[0]}." if changed else "Nothing was changed."
         return visit.redirect(f"/domains/{domain.id}", message)
@@ -233,7 +235,7 @@ def revoke_secret(visit: Visit) -> Response:
     )
 
 
-ROUTES: list[tuple[str, list[str], Handler, bool]] = [
+ROUTES: list[PageRoute] = [
     ("/domains", ["GET"], domains_page, False),
     ("/domains", ["POST"], add_domain, False),
     ("/domains/{id}", ["GET"], domain_page, False),
