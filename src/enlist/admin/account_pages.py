@@ -118,7 +118,10 @@ def overview(visit: Visit, status: int = 200, provider_error: str | None = None)
         {
             "done": bool(active_secrets),
             "title": "A SCIM secret in your identity provider",
-            "text": f"Create it on the domain's page and paste it into {guide.label} with the SCIM base URL.",
+            "text": (
+                f"Create it on the domain's page and paste it into {guide.label} "
+                "with the SCIM base URL."
+            ),
             "href": f"/domains/{verified[0].id}" if verified else "/domains",
             "action": "Add a SCIM secret",
         },

@@ -62,7 +62,8 @@ def _check_limit(
         wait = (oldest or moment) + limit.window - moment
         minutes = max(1, math.ceil(wait.total_seconds() / 60))
         raise RateLimited(
-            f"Too many failed sign-in attempts. Try again in {minutes} minute{'s' if minutes > 1 else ''}.",
+            "Too many failed sign-in attempts. "
+            f"Try again in {minutes} minute{'s' if minutes > 1 else ''}.",
             retry_after=max(1, math.ceil(wait.total_seconds())),
         )
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.exc import IntegrityError
 
 from enlist.clock import now
@@ -66,7 +67,7 @@ def check_password(db: Database, email: str, password: str) -> str | None:
         return None
     try:
         hasher.verify(account["password_hash"], password)
-    except Exception:
+    except (VerificationError, InvalidHashError):  # a wrong password, or a hash we cannot read
         return None
     return str(account["id"])
 
@@ -194,7 +195,8 @@ def verify_domain(
     if not records:
         raise InvalidValue(
             f"No TXT record was found on {domain}. Publish the TXT record "
-            f"{txt_record(candidates[0])} on {domain} and try again (DNS changes can take a few minutes)."
+            f"{txt_record(candidates[0])} on {domain} and try again "
+            "(DNS changes can take a few minutes)."
         )
     if ours:
         raise InvalidValue(
@@ -202,7 +204,8 @@ def verify_domain(
             f"{txt_record(candidates[0])}."
         )
     raise InvalidValue(
-        f"{domain} has TXT records, but none is {txt_record(candidates[0])}. Publish it and try again."
+        f"{domain} has TXT records, but none is {txt_record(candidates[0])}. "
+        "Publish it and try again."
     )
 
 
@@ -254,10 +257,16 @@ def expiry_warning(expires_at: datetime | None, moment: datetime | None = None) 
         return None
     left = expires_at - (moment or now())
     if left <= timedelta(0):
-        return f"Expired on {expires_at:%Y-%m-%d %H:%M} UTC: create a new secret and paste it into your identity provider."
+        return (
+            f"Expired on {expires_at:%Y-%m-%d %H:%M} UTC: "
+            "create a new secret and paste it into your identity provider."
+        )
     if left <= EXPIRY_WARNING:
         days = max(1, math.ceil(left / timedelta(days=1)))
-        return f"Expires in {days} day{'s' if days != 1 else ''} ({expires_at:%Y-%m-%d}): rotate it now to avoid a provisioning outage."
+        return (
+            f"Expires in {days} day{'s' if days != 1 else ''} ({expires_at:%Y-%m-%d}): "
+            "rotate it now to avoid a provisioning outage."
+        )
     return None
 
 
@@ -277,7 +286,8 @@ def create_secret(
     domain = domain_for(db, domain_name, account_id)
     if not domain.verified:
         raise InvalidValue(
-            f"The domain {domain.name} is not verified yet; publish its TXT record and verify it first."
+            f"The domain {domain.name} is not verified yet; "
+            "publish its TXT record and verify it first."
         )
     token = SECRET_PREFIX + random_secrets.token_urlsafe(32)  # 256 bits
     hashed = digest(db, token, secret_key)  # before the write: the key may need a write of its own
