@@ -1,5 +1,4 @@
-"""The docs a user of the project reads stay true: docs/cli.md is what the commands say of
-themselves, docs/http.md names every route the app serves, the README links both."""
+"""The docs stay true: cli.md is what the commands say, http.md names every route, README links."""
 
 from __future__ import annotations
 
