@@ -133,7 +133,7 @@ class TenantSetup:
 
 
 @pytest.fixture
-def make_tenant(db: Database) -> Any:
+def make_tenant(db: Database, settings: Settings) -> Any:
     def make(
         domain: str = "example.com",
         *,
@@ -151,7 +151,7 @@ def make_tenant(db: Database) -> Any:
         tenancy.add_domain(db, account_id, domain, verified=True)
         if linked:
             tenancy.link_domain(db, domain, organization_id)
-        secret = tenancy.create_secret(db, domain, account_id)
+        secret = tenancy.create_secret(db, domain, account_id, secret_key=settings.secret_key)
         return TenantSetup(
             account_id, organization_id if linked else None, domain, secret.secret, secret.id
         )

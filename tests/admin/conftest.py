@@ -70,6 +70,13 @@ class Browser:
     def __init__(self, app: Any) -> None:
         self.client = TestClient(app, base_url="http://enlist.test")
 
+    def __enter__(self) -> Browser:
+        self.client.__enter__()
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.client.__exit__(*exc_info)
+
     def get(self, path: str, **kwargs: Any) -> Any:
         return self.client.get(path, **kwargs)
 
