@@ -31,6 +31,7 @@ class ActivityStore:
                 detail=entry.detail,
                 user_agent=(entry.user_agent or "")[:300] or None,
                 request_id=entry.request_id,
+                changes=entry.changes,
             )
         )
 
@@ -86,6 +87,7 @@ class ActivityStore:
                     detail=row.detail,
                     user_agent=row.user_agent,
                     request_id=row.request_id,
+                    changes=row.changes,
                 ),
             )
             for row in rows
