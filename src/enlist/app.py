@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
+from types import ModuleType
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -14,10 +16,15 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
 from enlist.admin.site import AdminSite
+from enlist.api import account
+from enlist.api.http import CalendarApi
 from enlist.config import Settings
 from enlist.request_id import RequestId
 from enlist.scim.api import ScimApi
 from enlist.store.db import Database
+
+# The areas of /api/v1, each a module with ROUTES and PATHS (see api/http.py).
+API_AREAS: list[ModuleType] = [account]
 
 
 def create_app(settings: Settings | None = None, db: Database | None = None) -> Starlette:
@@ -29,6 +36,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         return JSONResponse({"status": "ok"})
 
     scim = ScimApi(db, settings)
+    api_threads = ThreadPoolExecutor(4, thread_name_prefix="enlist-api")
+    api = CalendarApi(db, settings, API_AREAS, api_threads)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -36,12 +45,14 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         yield
         pruning.cancel()
         scim.close()
+        api_threads.shutdown(wait=False)
         db.dispose()
 
     app = Starlette(
         routes=[
             Route("/healthz", healthz),
             Mount("/scim/v2", app=scim.app()),
+            Mount("/api/v1", app=api.app()),
             Mount("/", app=AdminSite(db, settings).app()),
         ],
         lifespan=lifespan,

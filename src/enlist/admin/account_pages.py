@@ -187,9 +187,7 @@ def calendars_page(visit: Visit, status: int = 200, error: str | None = None) ->
 def add_calendar(visit: Visit) -> Response:
     name, plan = visit.field("name"), visit.field("plan")
     try:
-        tenancy.create_calendar(
-            visit.db, visit.account_id, name, plan, actor=visit.actor
-        )
+        tenancy.create_calendar(visit.db, visit.account_id, name, plan, actor=visit.actor)
     except EnlistError as refused:
         return visit.refuse(
             refused,

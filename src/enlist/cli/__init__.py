@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from enlist.cli import activity, server, tenancy
+from enlist.cli import activity, apikeys, server, tenancy
 
 app = typer.Typer(
     help="Enlist: SCIM 2.0 provisioning for the team calendar.",
@@ -16,6 +16,7 @@ app.add_typer(tenancy.calendar_app, name="calendar")
 app.add_typer(tenancy.organization_app, name="organization")
 app.add_typer(tenancy.domain_app, name="domain")
 app.add_typer(tenancy.secret_app, name="secret")
+app.add_typer(apikeys.apikey_app, name="apikey")
 app.command()(activity.audit)
 app.command()(server.serve)
 app.command()(server.demo)

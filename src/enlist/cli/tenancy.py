@@ -51,6 +51,20 @@ def account_create(
     say(as_json, {"id": account_id}, f"Created account {name}: {account_id}")
 
 
+@account_app.command("list")
+def account_list(as_json: JsonFlag = False, database_url: DatabaseUrl = None) -> None:
+    """List every account, oldest first.
+
+    With --json: {"accounts": [{"id": "ACCOUNT_ID", "name": "Acme", "email": "it@acme.com"}]}
+    """
+    found = run(settings_of(database_url), tenancy.accounts)
+    say(
+        as_json,
+        {"accounts": [{"id": a.id, "name": a.name, "email": a.email} for a in found]},
+        "\n".join(f"{a.id}  {a.name}  {a.email}" for a in found) or "No accounts yet.",
+    )
+
+
 @account_app.command("provider")
 def account_provider(
     account_id: Annotated[str, typer.Argument(metavar="ACCOUNT_ID", help="Account id.")],

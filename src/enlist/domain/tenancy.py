@@ -7,6 +7,15 @@ from datetime import datetime
 
 
 @dataclass(frozen=True)
+class Account:
+    """A customer of the calendar service: its name and its contact (first admin) email."""
+
+    id: str
+    name: str
+    email: str
+
+
+@dataclass(frozen=True)
 class Calendar:
     id: str
     account_id: str
@@ -59,3 +68,17 @@ class AdminSession:
     email: str
     account_name: str
     expires: datetime
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    """A key of the calendar application, as it may be shown again: never its value."""
+
+    id: str
+    account_id: str
+    name: str
+    hint: str
+    created: datetime
+    created_by: str
+    last_used: datetime | None
+    revoked_at: datetime | None

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
 from enlist.clock import now
@@ -20,7 +21,7 @@ from enlist.domain.errors import Conflict, InvalidValue, NotFound, Unauthorized
 from enlist.domain.events import EventType
 from enlist.domain.model import Plan, Tenant
 from enlist.domain.providers import LABELS, Provider
-from enlist.domain.tenancy import Calendar, Organization, ScimSecret, TrustedDomain
+from enlist.domain.tenancy import Account, Calendar, Organization, ScimSecret, TrustedDomain
 from enlist.services.keys import server_key
 from enlist.services.unit import OPERATOR, Actor, Change, writing
 from enlist.store.accounts import AccountStore
@@ -55,6 +56,20 @@ def create_account(db: Database, name: str, email: str, password: str | None = N
         return account_id
 
 
+def accounts(db: Database) -> list[Account]:
+    """Every account, oldest first (the operator's view)."""
+    with db.read() as conn:
+        return AccountStore(conn).accounts()
+
+
+def account_of(db: Database, account_id: str) -> Account:
+    with db.read() as conn:
+        found = AccountStore(conn).account(account_id)
+    if found is None:
+        raise NotFound(f"There is no account {account_id}.")
+    return Account(found["id"], found["name"], found["email"])
+
+
 def find_account(db: Database, email: str) -> str | None:
     """The id of the account whose admin signs in with this email, if there is one."""
     with db.read() as conn:
@@ -77,8 +92,9 @@ def check_password(db: Database, email: str, password: str) -> str | None:
     return str(account["id"])
 
 
-def _require_account(store: AccountStore, account_id: str) -> None:
-    if store.account(account_id) is None:
+def require_account(conn: Connection, account_id: str) -> None:
+    """Refuse a change to an account that does not exist (NotFound, in plain words)."""
+    if AccountStore(conn).account(account_id) is None:
         raise NotFound(f"There is no account {account_id}.")
 
 
@@ -96,7 +112,7 @@ def create_calendar(
     name = name.strip()
     with writing(db, account_id, actor) as change:
         store = AccountStore(change.conn)
-        _require_account(store, account_id)
+        require_account(store.conn, account_id)
         calendar_id = store.add_calendar(account_id, name, chosen)
         change.log(
             "calendar.create",
@@ -116,7 +132,7 @@ def create_organization(
         raise InvalidValue("An organization needs a name.")
     with writing(db, account_id, actor) as change:
         store = AccountStore(change.conn)
-        _require_account(store, account_id)
+        require_account(store.conn, account_id)
         organization_id = store.add_organization(account_id, name)
         change.log(
             "organization.create",
@@ -170,7 +186,7 @@ def add_domain(
     domain = normalize_domain(name)
     with writing(db, account_id, actor) as change:
         store = AccountStore(change.conn)
-        _require_account(store, account_id)
+        require_account(store.conn, account_id)
         if verified and _verified_elsewhere(store, domain, account_id):
             raise Conflict(f"The domain {domain} is already verified by another account.")
         existing = [d for d in store.domains_named(domain) if d.account_id == account_id]

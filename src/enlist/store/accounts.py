@@ -9,7 +9,7 @@ from sqlalchemy import Connection, bindparam, exists, insert, select, update
 
 from enlist.clock import new_id, now
 from enlist.domain.model import Plan, Tenant
-from enlist.domain.tenancy import Calendar, Organization, ScimSecret, TrustedDomain
+from enlist.domain.tenancy import Account, Calendar, Organization, ScimSecret, TrustedDomain
 from enlist.store.tables import (
     accounts,
     calendars,
@@ -68,6 +68,12 @@ class AccountStore:
             )
         )
         return account_id
+
+    def accounts(self) -> list[Account]:
+        rows = self.conn.execute(
+            select(accounts.c.id, accounts.c.name, accounts.c.email).order_by(accounts.c.created)
+        )
+        return [Account(row.id, row.name, row.email) for row in rows]
 
     def account(self, account_id: str) -> dict[str, Any] | None:
         row = self.conn.execute(select(accounts).where(accounts.c.id == account_id)).first()

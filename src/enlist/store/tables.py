@@ -309,3 +309,20 @@ event_sequences = Table(
     ),
     Column("last", Integer, nullable=False),
 )
+
+# Keys the calendar application uses for the access API and the event feed (migration 0009).
+# Like SCIM secrets: only an HMAC digest is kept, with a hint to recognise the key by.
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("account_id", String(32), ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("digest", String(64), nullable=False, unique=True),
+    Column("hint", String(16), nullable=False),
+    Column("created", TS, nullable=False),
+    Column("created_by", String(320), nullable=False),
+    Column("last_used", TS),
+    Column("revoked_at", TS),
+    Index("ix_api_keys_account", "account_id"),
+)
