@@ -26,6 +26,7 @@ from scim2_models.path import (
     ValuePath,
 )
 
+from enlist.domain import schema
 from enlist.domain.errors import (
     InvalidPath,
     InvalidSyntax,
@@ -34,6 +35,7 @@ from enlist.domain.errors import (
     NoTarget,
     TooMany,
 )
+from enlist.domain.schema import ENTERPRISE_USER, USER, Kind
 from enlist.scim.reading import (
     CANONICAL,
     ENTERPRISE,
@@ -61,7 +63,6 @@ from enlist.services.directory import (
     SetExternalId,
 )
 
-PATCH_URN = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 OPS = ("add", "replace", "remove")
 
 
@@ -160,7 +161,7 @@ class _ItemMatch(FilterVisitor[bool]):
 
 
 def _described(node: Any) -> dict[str, Any] | None:
-    """The entry a filter of `eq` conjunctions describes (emails[type eq "work"] -> {type: work})."""
+    """The entry a conjunction of `eq` describes (`type eq "work"` -> {type: work}), if any."""
     if isinstance(node, Comparison) and node.op == CompareOperator.eq:
         return {node.attr_path.attr: node.value}
     if isinstance(node, LogicalExpr) and node.op == LogicalOperator.and_:
@@ -237,8 +238,8 @@ def _apply(doc: dict[str, Any], kind: str, path: str, value: Any, *, explicit: b
     sub = node.sub_attr
     if name in MULTI_PARTS:
         _apply_multi(doc, kind, name, sub, value)
-    elif name == "name":
-        _apply_name(doc, kind, sub, value)
+    elif USER[name].kind is Kind.COMPLEX:
+        _apply_complex(doc, kind, name, sub, value)
     elif sub is not None:
         raise InvalidPath(f"{name} has no sub-attribute {sub}.")
     elif name == "active" and kind == "remove":
@@ -287,36 +288,42 @@ def _apply_enterprise(
 
 
 def _set_enterprise(ext: dict[str, Any], kind: str, part: str, sub: str | None, value: Any) -> None:
-    if part != "manager":
+    attribute = ENTERPRISE_USER[part]
+    if attribute.kind is not Kind.COMPLEX:
         if sub is not None:
             raise InvalidPath(f"{part} has no sub-attribute {sub}.")
         ext[part] = None if kind == "remove" or _empty(value) else value
         return
+    # manager: kept as its value, which $ref names too; displayName is the manager's own
+    writable = {
+        s.name.lower() for s in attribute.subs if s.mutability is not schema.Mutability.READ_ONLY
+    }
     if sub is not None:
         sub = sub.lower()
-        if sub == "displayname":
-            return  # read-only: the manager's own displayName, computed
-        if sub not in ("value", "$ref"):
-            raise InvalidPath(f"manager has no sub-attribute {sub}.")
+        if attribute.sub(sub) is None:
+            raise InvalidPath(f"{part} has no sub-attribute {sub}.")
+        if sub not in writable:
+            return  # read-only, computed
         value = {sub: value}
     if kind == "remove":
         ext[part] = None
     elif (
         isinstance(value, dict)
         and value
-        and not any(isinstance(k, str) and k.lower() in ("value", "$ref") for k in value)
+        and not any(isinstance(k, str) and k.lower() in writable for k in value)
     ):
-        return  # only the read-only displayName: the manager stays as it is
+        return  # only read-only sub-attributes: the manager stays as it is
     else:
         ext[part] = manager_id(value)
 
 
-def _apply_name(doc: dict[str, Any], kind: str, sub: str | None, value: Any) -> None:
-    parts = dict(doc.get("name") or {})
+def _apply_complex(doc: dict[str, Any], kind: str, name: str, sub: str | None, value: Any) -> None:
+    """An operation on a complex attribute (name) or one of its sub-attributes."""
+    parts = dict(doc.get(name) or {})
     if sub is not None:
-        part = SUB_CANONICAL["name"].get(sub.lower())
+        part = SUB_CANONICAL[name].get(sub.lower())
         if part is None:
-            raise InvalidPath(f"name has no sub-attribute {sub}.")
+            raise InvalidPath(f"{name} has no sub-attribute {sub}.")
         if kind == "remove" or _empty(value):
             parts.pop(part, None)
         else:
@@ -324,9 +331,9 @@ def _apply_name(doc: dict[str, Any], kind: str, sub: str | None, value: Any) -> 
     elif kind == "remove" or _empty(value):
         parts = {}
     else:
-        parts.update(dict(canonical_value("name", value).items()))
+        parts.update(dict(canonical_value(name, value).items()))
         parts = {k: v for k, v in parts.items() if not _empty(v)}
-    doc["name"] = parts
+    doc[name] = parts
 
 
 def _apply_multi(doc: dict[str, Any], kind: str, name: str, sub: str | None, value: Any) -> None:
