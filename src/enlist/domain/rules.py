@@ -9,15 +9,6 @@ from zoneinfo import ZoneInfo, available_timezones
 from enlist.domain.errors import Forbidden, InvalidValue
 from enlist.domain.model import Tenant, UserFields
 
-NAME_PARTS = (
-    "formatted",
-    "familyName",
-    "givenName",
-    "middleName",
-    "honorificPrefix",
-    "honorificSuffix",
-)
-
 
 def require_enterprise(tenant: Tenant) -> None:
     """Provisioning is an Enterprise feature: refuse accounts without such a calendar."""
