@@ -10,6 +10,8 @@ list, "False" strings, case variants of ops and names).
 
 from __future__ import annotations
 
+import operator
+from collections.abc import Callable
 from typing import Any
 
 from scim2_models import Path
@@ -111,7 +113,23 @@ def _empty(value: Any) -> bool:
 # --- a filter evaluated against one entry of a multi-valued attribute (a dict) -------
 
 
+_TEXT_COMPARISONS: dict[CompareOperator, Callable[[str, str], bool]] = {
+    CompareOperator.eq: operator.eq,
+    CompareOperator.ne: operator.ne,
+    CompareOperator.co: lambda left, right: right in left,
+    CompareOperator.sw: str.startswith,
+    CompareOperator.ew: str.endswith,
+    CompareOperator.gt: operator.gt,
+    CompareOperator.ge: operator.ge,
+    CompareOperator.lt: operator.lt,
+    CompareOperator.le: operator.le,
+}
+
+
 class _ItemMatch(FilterVisitor[bool]):
+    """Whether one entry of a multi-valued attribute (a dict) matches a value filter: text
+    compared case-insensitively, booleans also when sent as "True"/"False" strings."""
+
     def __init__(self, item: dict[str, Any]) -> None:
         self.item = {k.lower(): v for k, v in item.items()}
 
@@ -119,32 +137,14 @@ class _ItemMatch(FilterVisitor[bool]):
         actual = self.item.get(node.attr_path.attr.lower())
         expected = node.value
         if isinstance(expected, bool) or isinstance(actual, bool):
-            try:
-                left = as_bool(actual, "") if actual is not None else None
-            except InvalidValue:
-                left = None
-            equal = left is not None and left == expected
-            return (
-                equal
-                if node.op == CompareOperator.eq
-                else not equal
-                if node.op == CompareOperator.ne
-                else False
-            )
+            flag = _flag(actual)
+            equal = flag is not None and flag == expected
+            if node.op == CompareOperator.eq:
+                return equal
+            return not equal if node.op == CompareOperator.ne else False
         if actual is None:
             return node.op == CompareOperator.ne
-        left, right = str(actual).lower(), str(expected).lower()
-        return {
-            CompareOperator.eq: left == right,
-            CompareOperator.ne: left != right,
-            CompareOperator.co: right in left,
-            CompareOperator.sw: left.startswith(right),
-            CompareOperator.ew: left.endswith(right),
-            CompareOperator.gt: left > right,
-            CompareOperator.ge: left >= right,
-            CompareOperator.lt: left < right,
-            CompareOperator.le: left <= right,
-        }[node.op]
+        return _TEXT_COMPARISONS[node.op](str(actual).lower(), str(expected).lower())
 
     def visit_present(self, node: Present) -> bool:
         return not _empty(self.item.get(node.attr_path.attr.lower()))
@@ -158,6 +158,14 @@ class _ItemMatch(FilterVisitor[bool]):
 
     def visit_value_path(self, node: ValuePath) -> bool:
         return False
+
+
+def _flag(value: Any) -> bool | None:
+    """A boolean as providers send it (true, "True", "false"), None when it is none."""
+    try:
+        return as_bool(value, "") if value is not None else None
+    except InvalidValue:
+        return None
 
 
 def _described(node: Any) -> dict[str, Any] | None:
