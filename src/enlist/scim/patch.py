@@ -168,6 +168,23 @@ def _flag(value: Any) -> bool | None:
         return None
 
 
+def _created(node: ValuePath, name: str, part: str | None) -> dict[str, Any]:
+    """The entry an add or replace creates when its value path matches none, or noTarget.
+
+    RFC 7644 §3.5.2.3 answers noTarget. Entra ID, though, sets an attribute of a typed entry
+    the user may not have yet as `phoneNumbers[type eq "work"].value`, and expects the entry
+    to be made: so a path to a sub-attribute whose filter describes the entry, a conjunction
+    of `eq` on its sub-attributes, creates it. Anything else (another operator, a whole
+    entry as the target) is noTarget: no provider needs it, and a client adds an entry with
+    an `add` of the attribute itself.
+    """
+    subs = SUB_CANONICAL[name]
+    described = _described(node.val_filter) if part is not None else None
+    if described is None or any(key.lower() not in subs for key in described):
+        raise NoTarget(f"No entry of {name} matches {node.val_filter}.")
+    return canonical_item(subs, described)
+
+
 def _described(node: Any) -> dict[str, Any] | None:
     """The entry a conjunction of `eq` describes (`type eq "work"` -> {type: work}), if any."""
     if isinstance(node, Comparison) and node.op == CompareOperator.eq:
@@ -412,10 +429,7 @@ def _apply_selection(doc: dict[str, Any], kind: str, node: ValuePath, value: Any
             doc[name] = items
         return
     if not matched:
-        described = _described(node.val_filter)
-        if described is None:
-            raise NoTarget(f"No entry of {name} matches {node.val_filter}.")
-        new = canonical_item(subs, described)
+        new = _created(node, name, part)
         items.append(new)
         matched = [new]
     for item in matched:

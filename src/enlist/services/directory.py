@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from scim2_models.path import AttrPath, CompareOperator, Comparison, LogicalExpr, LogicalOperator
@@ -11,7 +11,12 @@ from scim2_models.path import AttrPath, CompareOperator, Comparison, LogicalExpr
 from enlist.domain.errors import InvalidValue, NotFound, PreconditionFailed
 from enlist.domain.model import Group, Tenant, User, UserFields
 from enlist.domain.query import Page, Query
-from enlist.domain.rules import check_user, require_enterprise, require_linked_organization
+from enlist.domain.rules import (
+    check_user,
+    distinct_emails,
+    require_enterprise,
+    require_linked_organization,
+)
 from enlist.store.accounts import AccountStore
 from enlist.store.db import Database
 from enlist.store.directory import GroupStore, UserStore
@@ -91,12 +96,18 @@ def get_user(db: Database, tenant: Tenant, user_id: str, *, with_groups: bool = 
     return user
 
 
+def _accepted(fields: UserFields, accounts: AccountStore, tenant: Tenant) -> UserFields:
+    """A user's fields as they will be stored: one entry per email, the account's rules met."""
+    fields = replace(fields, emails=distinct_emails(fields.emails))
+    check_user(fields, accounts.verified_domain_names(tenant.account_id))
+    return fields
+
+
 def create_user(db: Database, tenant: Tenant, fields: UserFields, *, source: str = "scim") -> User:
     _allowed(tenant)
     with db.write() as conn:
         store = UserStore(conn, tenant.account_id)
-        check_user(fields, AccountStore(conn).verified_domain_names(tenant.account_id))
-        user_id = store.insert(fields, source=source)
+        user_id = store.insert(_accepted(fields, AccountStore(conn), tenant), source=source)
         user = store.get(user_id)
     assert user is not None
     return user
@@ -124,8 +135,7 @@ def update_user(
         _check_version(version, if_match, "user")
         current = store.get(user_id)
         assert current is not None
-        fields = change(current)
-        check_user(fields, AccountStore(conn).verified_domain_names(tenant.account_id))
+        fields = _accepted(change(current), AccountStore(conn), tenant)
         if fields != current.fields:
             store.update(pk, fields)
         user = store.get(user_id)
