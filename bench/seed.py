@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, insert, text
 
+from enlist.config import Settings
 from enlist.services import tenancy
 from enlist.store.db import Database
 from enlist.store.tables import group_members, groups, user_emails, users
@@ -121,10 +122,8 @@ def _setup_tenant(url: str) -> tuple[str, str, str]:
         organization = tenancy.create_organization(db, account, "Bench")
         tenancy.add_domain(db, account, DOMAIN, verified=True)
         tenancy.link_domain(db, DOMAIN, organization)
-        # Make the server key (if the digests use one) before create_secret's transaction:
-        # a first use inside it would open a second SQLite write transaction and wait.
-        tenancy.digest(db, "enl_warm-up") if tenancy.digest.__code__.co_argcount == 2 else None
-        secret = tenancy.create_secret(db, DOMAIN, account)
+        # digested under the key the benchmarked server reads from the same environment
+        secret = tenancy.create_secret(db, DOMAIN, account, secret_key=Settings().secret_key)
     finally:
         db.dispose()
     return account, organization, secret.secret

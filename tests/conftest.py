@@ -20,6 +20,8 @@ from enlist.config import Settings
 from enlist.services import tenancy
 from enlist.store.db import Database
 from enlist.store.tables import metadata
+from tests.e2e.loopback_dns import LoopbackDns, loopback_dns
+from tests.openid_provider import ENLIST_CLIENT, JANE, SAM, OpenIdProvider
 
 warnings.filterwarnings("ignore", message=".*httpx.*", category=DeprecationWarning)
 
@@ -47,6 +49,13 @@ def _backends() -> list[str]:
             "PostgreSQL is not reachable on 127.0.0.1:5432, and CI runs on both backends"
         )
     return ["sqlite"]
+
+
+@pytest.fixture(scope="session")
+def dns_server() -> Iterator[LoopbackDns]:
+    """A real DNS server on loopback for the whole session (tests/e2e/loopback_dns.py)."""
+    with loopback_dns() as server:
+        yield server
 
 
 @pytest.fixture(scope="session")
@@ -124,7 +133,7 @@ class TenantSetup:
 
 
 @pytest.fixture
-def make_tenant(db: Database) -> Any:
+def make_tenant(db: Database, settings: Settings) -> Any:
     def make(
         domain: str = "example.com",
         *,
@@ -142,7 +151,7 @@ def make_tenant(db: Database) -> Any:
         tenancy.add_domain(db, account_id, domain, verified=True)
         if linked:
             tenancy.link_domain(db, domain, organization_id)
-        secret = tenancy.create_secret(db, domain, account_id)
+        secret = tenancy.create_secret(db, domain, account_id, secret_key=settings.secret_key)
         return TenantSetup(
             account_id, organization_id if linked else None, domain, secret.secret, secret.id
         )
@@ -208,6 +217,20 @@ class Scim:
 @pytest.fixture
 def scim(client: Any, tenant: TenantSetup) -> Scim:
     return Scim(client, tenant)
+
+
+@pytest.fixture(scope="session")
+def _session_openid_provider() -> Iterator[OpenIdProvider]:
+    with OpenIdProvider([ENLIST_CLIENT], [JANE, SAM]) as provider:
+        yield provider
+
+
+@pytest.fixture
+def openid_provider(_session_openid_provider: OpenIdProvider) -> OpenIdProvider:
+    """The session's OpenID Provider (one node process), reset before each test to its
+    ENLIST_CLIENT and the accounts JANE and SAM, with no pending tampering; keys stay rotated."""
+    _session_openid_provider.reset()
+    return _session_openid_provider
 
 
 @pytest.fixture

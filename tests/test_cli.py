@@ -11,6 +11,7 @@ import pytest
 
 from enlist.services import tenancy
 from enlist.store.db import Database
+from tests.helpers import assert_prints_what_the_docs_say
 
 
 @pytest.fixture
@@ -29,7 +30,9 @@ def enlist(db: Database, database_url: str) -> Any:
             assert done.returncode == 0, done.stderr
             lines = done.stdout.strip().splitlines()
             assert len(lines) == 1, done.stdout
-            return json.loads(lines[0])
+            printed = json.loads(lines[0])
+            assert_prints_what_the_docs_say(args, printed)
+            return printed
         assert done.returncode != 0 and done.stdout == ""
         reason = done.stderr.strip()
         assert reason and "\n" not in reason and "Traceback" not in reason

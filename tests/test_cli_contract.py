@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from tests.helpers import assert_prints_what_the_docs_say
+
 
 @pytest.fixture
 def enlist(tmp_path):
@@ -26,7 +28,9 @@ def enlist(tmp_path):
             assert done.returncode == 0, done.stderr
             lines = done.stdout.strip().splitlines()
             assert len(lines) == 1, done.stdout  # exactly one JSON object, nothing else
-            return json.loads(lines[0])
+            printed = json.loads(lines[0])
+            assert_prints_what_the_docs_say(args, printed)
+            return printed
         assert done.returncode != 0
         assert done.stdout == ""
         reason = done.stderr.strip()

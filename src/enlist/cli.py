@@ -1,4 +1,4 @@
-"""The `enlist` command: the operator's contract of ../shared/INTERFACE.md, every command with --json."""
+"""The `enlist` command: every command of docs/cli.md, each with --json for scripts."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 import secrets
 import sys
 from collections.abc import Callable
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 
@@ -41,11 +41,14 @@ DatabaseUrl = Annotated[
     typer.Option(
         "--database-url",
         envvar="ENLIST_DATABASE_URL",
+        metavar="URL",
         help="SQLAlchemy URL (default: sqlite:///enlist.db).",
     ),
 ]
-Host = Annotated[str, typer.Option("--host", help="Address to listen on.")]
-Port = Annotated[int, typer.Option("--port", help="Port to listen on.")]
+Host = Annotated[str, typer.Option("--host", metavar="HOST", help="Address to listen on.")]
+Port = Annotated[int, typer.Option("--port", metavar="PORT", help="Port to listen on.")]
+AccountId = Annotated[str, typer.Option("--account", metavar="ID", help="Account id.")]
+Name = Annotated[str, typer.Option("--name", metavar="NAME", help="Its name, as people see it.")]
 
 
 def _settings(database_url: str | None) -> Settings:
@@ -55,22 +58,22 @@ def _settings(database_url: str | None) -> Settings:
     return settings
 
 
-def _fail(reason: str) -> NoReturn:
+def _fail(reason: str) -> typer.Exit:
+    """Say why on stderr in one line; the caller raises the returned Exit (status 1)."""
     typer.echo(reason.replace("\n", " "), err=True)
-    raise typer.Exit(1)
+    return typer.Exit(1)
 
 
-def _run(database_url: str | None, action: Callable[[Database], Any]) -> Any:
+def _run(settings: Settings, action: Callable[[Database], Any]) -> Any:
     try:
-        db = Database.open(_settings(database_url).database_url)
+        db = Database.open(settings.database_url)
     except Exception as exc:  # a bad URL or an unreachable server: one line, no traceback
-        _fail(
-            f"Cannot open the database: {exc.__class__.__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-        )
+        first_line = str(exc).splitlines()[0] if str(exc) else ""
+        raise _fail(f"Cannot open the database: {exc.__class__.__name__}: {first_line}") from exc
     try:
         return action(db)
     except EnlistError as error:
-        _fail(error.detail)
+        raise _fail(error.detail) from error
     finally:
         db.dispose()
 
@@ -84,26 +87,33 @@ def _print(as_json: bool, payload: dict[str, Any], text: str) -> None:
 
 @account_app.command("create")
 def account_create(
-    name: Annotated[str, typer.Option("--name")],
-    email: Annotated[str, typer.Option("--email", help="The admin's email, used to sign in.")],
+    name: Name,
+    email: Annotated[
+        str, typer.Option("--email", metavar="EMAIL", help="The admin's email, used to sign in.")
+    ],
     password: Annotated[
-        str | None, typer.Option("--password", help="The admin's password.")
+        str | None, typer.Option("--password", metavar="PASSWORD", help="The admin's password.")
     ] = None,
     as_json: JsonFlag = False,
     database_url: DatabaseUrl = None,
 ) -> None:
-    """Create a customer account."""
-    account_id = _run(database_url, lambda db: tenancy.create_account(db, name, email, password))
+    """Create a customer account.
+
+    With --json: {"id": "ACCOUNT_ID"}
+    """
+    settings = _settings(database_url)
+    account_id = _run(settings, lambda db: tenancy.create_account(db, name, email, password))
     _print(as_json, {"id": account_id}, f"Created account {name}: {account_id}")
 
 
 @account_app.command("provider")
 def account_provider(
-    account_id: Annotated[str, typer.Argument(help="Account id.")],
+    account_id: Annotated[str, typer.Argument(metavar="ACCOUNT_ID", help="Account id.")],
     set_to: Annotated[
         str | None,
         typer.Option(
             "--set",
+            metavar="PROVIDER",
             help="okta, entra, onelogin, jumpcloud, google or generic: the setup instructions "
             "the admin pages show (the SCIM answers never change).",
         ),
@@ -111,14 +121,17 @@ def account_provider(
     as_json: JsonFlag = False,
     database_url: DatabaseUrl = None,
 ) -> None:
-    """Show, or with --set change, the identity provider the account provisions from."""
+    """Show, or with --set change, the identity provider the account provisions from.
+
+    With --json: {"id": "ACCOUNT_ID", "provider": "okta"}
+    """
 
     def act(db: Database) -> str:
         if set_to is not None:
             return tenancy.set_account_provider(db, account_id, set_to).value
         return tenancy.account_provider(db, account_id).value
 
-    provider = _run(database_url, act)
+    provider = _run(_settings(database_url), act)
     _print(
         as_json,
         {"id": account_id, "provider": provider},
@@ -128,42 +141,64 @@ def account_provider(
 
 @calendar_app.command("create")
 def calendar_create(
-    account: Annotated[str, typer.Option("--account", help="Account id.")],
-    name: Annotated[str, typer.Option("--name")],
-    plan: Annotated[str, typer.Option("--plan", help="basic, plus, pro, business or enterprise.")],
+    account: AccountId,
+    name: Name,
+    plan: Annotated[
+        str,
+        typer.Option("--plan", metavar="PLAN", help="basic, plus, pro, business or enterprise."),
+    ],
     as_json: JsonFlag = False,
     database_url: DatabaseUrl = None,
 ) -> None:
-    """Create a calendar on a plan."""
-    calendar_id = _run(database_url, lambda db: tenancy.create_calendar(db, account, name, plan))
+    """Create a calendar on a plan (SCIM needs one on enterprise).
+
+    With --json: {"id": "CALENDAR_ID"}
+    """
+    settings = _settings(database_url)
+    calendar_id = _run(settings, lambda db: tenancy.create_calendar(db, account, name, plan))
     _print(as_json, {"id": calendar_id}, f"Created calendar {name} ({plan}): {calendar_id}")
 
 
 @organization_app.command("create")
 def organization_create(
-    account: Annotated[str, typer.Option("--account", help="Account id.")],
-    name: Annotated[str, typer.Option("--name")],
+    account: AccountId,
+    name: Name,
     as_json: JsonFlag = False,
     database_url: DatabaseUrl = None,
 ) -> None:
-    """Create an organization."""
-    organization_id = _run(database_url, lambda db: tenancy.create_organization(db, account, name))
+    """Create an organization.
+
+    With --json: {"id": "ORGANIZATION_ID"}
+    """
+    settings = _settings(database_url)
+    organization_id = _run(settings, lambda db: tenancy.create_organization(db, account, name))
     _print(as_json, {"id": organization_id}, f"Created organization {name}: {organization_id}")
 
 
 @domain_app.command("add")
 def domain_add(
-    name: Annotated[str, typer.Argument(help="The domain, e.g. example.com.")],
-    account: Annotated[str, typer.Option("--account", help="Account id.")],
+    name: Annotated[str, typer.Argument(metavar="NAME", help="The domain, e.g. example.com.")],
+    account: AccountId,
     verified: Annotated[
         bool,
-        typer.Option("--verified", help="Operator override: mark verified without a DNS check."),
+        typer.Option(
+            "--verified",
+            help="Operator override (a domain support validated): verified without a DNS check.",
+        ),
     ] = False,
     as_json: JsonFlag = False,
     database_url: DatabaseUrl = None,
 ) -> None:
-    """Add a trusted domain; prints the TXT record that proves it."""
-    domain = _run(database_url, lambda db: tenancy.add_domain(db, account, name, verified=verified))
+    """Add a trusted domain; prints the TXT record that proves it.
+
+    Without --verified, only `enlist domain verify` or the admin page finding that record
+    verifies the domain.
+
+    With --json: {"id": "DOMAIN_ID", "name": "acme.com", "verified": false,
+    "txt_record": "enlist-domain-verification=TOKEN"}
+    """
+    settings = _settings(database_url)
+    domain = _run(settings, lambda db: tenancy.add_domain(db, account, name, verified=verified))
     record = tenancy.txt_record(domain)
     _print(
         as_json,
@@ -175,17 +210,19 @@ def domain_add(
 
 @domain_app.command("verify")
 def domain_verify(
-    name: Annotated[str, typer.Argument()],
+    name: Annotated[str, typer.Argument(metavar="NAME", help="A trusted domain.")],
     as_json: JsonFlag = False,
     database_url: DatabaseUrl = None,
 ) -> None:
-    """Check the domain's DNS TXT record and mark it verified when it is there."""
+    """Check the domain's DNS TXT record and mark it verified when it is there.
+
+    With --json: {"name": "acme.com", "verified": true}
+    """
     from enlist.dns import TxtResolver
 
     settings = _settings(database_url)
-    domain = _run(
-        database_url, lambda db: tenancy.verify_domain(db, name, TxtResolver(settings.dns_server))
-    )
+    lookup = TxtResolver(settings.dns_server)
+    domain = _run(settings, lambda db: tenancy.verify_domain(db, name, lookup))
     _print(
         as_json, {"name": domain.name, "verified": domain.verified}, f"{domain.name} is verified."
     )
@@ -193,13 +230,18 @@ def domain_verify(
 
 @domain_app.command("link")
 def domain_link(
-    name: Annotated[str, typer.Argument()],
-    organization: Annotated[str, typer.Option("--organization", help="Organization id.")],
+    name: Annotated[str, typer.Argument(metavar="NAME", help="A trusted domain.")],
+    organization: Annotated[
+        str, typer.Option("--organization", metavar="ID", help="Organization id.")
+    ],
     as_json: JsonFlag = False,
     database_url: DatabaseUrl = None,
 ) -> None:
-    """Link a domain to the organization that provisioned groups go into."""
-    domain = _run(database_url, lambda db: tenancy.link_domain(db, name, organization))
+    """Link a domain to the organization that provisioned groups go into.
+
+    With --json: {"name": "acme.com", "organization": "ORGANIZATION_ID"}
+    """
+    domain = _run(_settings(database_url), lambda db: tenancy.link_domain(db, name, organization))
     _print(
         as_json,
         {"name": domain.name, "organization": domain.organization_id},
@@ -213,17 +255,28 @@ def _when(moment: Any) -> str | None:
 
 @secret_app.command("create")
 def secret_create(
-    domain: Annotated[str, typer.Argument(help="A verified trusted domain.")],
+    domain: Annotated[str, typer.Argument(metavar="DOMAIN", help="A verified trusted domain.")],
     expires_in_days: Annotated[
         int | None,
-        typer.Option("--expires-in-days", help="Refuse the secret after this many days."),
+        typer.Option(
+            "--expires-in-days", metavar="DAYS", help="Refuse the secret after this many days."
+        ),
     ] = None,
     as_json: JsonFlag = False,
     database_url: DatabaseUrl = None,
 ) -> None:
-    """Create a SCIM secret; this is the only time it is shown."""
+    """Create a SCIM secret; this is the only time it is shown.
+
+    With --expires-in-days, "expires" in the JSON says when it stops working (else null).
+
+    With --json: {"id": "SECRET_ID", "secret": "enl_SECRET", "expires": null}
+    """
+    settings = _settings(database_url)
     created = _run(
-        database_url, lambda db: tenancy.create_secret(db, domain, expires_in_days=expires_in_days)
+        settings,
+        lambda db: tenancy.create_secret(
+            db, domain, secret_key=settings.secret_key, expires_in_days=expires_in_days
+        ),
     )
     expiry = f" (expires {created.expires_at:%Y-%m-%d})" if created.expires_at else ""
     _print(
@@ -236,11 +289,16 @@ def secret_create(
 
 @secret_app.command("list")
 def secret_list(
-    domain: Annotated[str, typer.Argument(help="A trusted domain.")],
+    domain: Annotated[str, typer.Argument(metavar="DOMAIN", help="A trusted domain.")],
     as_json: JsonFlag = False,
     database_url: DatabaseUrl = None,
 ) -> None:
-    """List a domain's secrets (never their values): created, last used, expiry, revoked."""
+    """List a domain's secrets (never their values): created, last used, expiry, revoked.
+
+    With --json: {"domain": "acme.com", "secrets": [{"id": "SECRET_ID", "hint": "enl_AbCd…",
+    "created": "2025-01-31T09:30:00+00:00", "last_used": null, "expires": null,
+    "revoked": false, "warning": null}]}
+    """
 
     def collect(db: Database) -> list[dict[str, Any]]:
         found = tenancy.domain_for(db, domain)
@@ -257,9 +315,10 @@ def secret_list(
             for s in tenancy.domain_secrets(db, found.account_id, found.id)
         ]
 
-    rows = _run(database_url, collect)
+    rows = _run(_settings(database_url), collect)
     lines = [
-        f"{r['id']}  {r['hint']}  created {r['created'][:16]}  last used {(r['last_used'] or 'never')[:16]}"
+        f"{r['id']}  {r['hint']}  created {r['created'][:16]}  "
+        f"last used {(r['last_used'] or 'never')[:16]}"
         f"{'  REVOKED' if r['revoked'] else ''}{'  ' + r['warning'] if r['warning'] else ''}"
         for r in rows
     ]
@@ -268,12 +327,17 @@ def secret_list(
 
 @secret_app.command("revoke")
 def secret_revoke(
-    secret_id: Annotated[str, typer.Argument()],
+    secret_id: Annotated[
+        str, typer.Argument(metavar="SECRET_ID", help="Its id (enlist secret list shows it).")
+    ],
     as_json: JsonFlag = False,
     database_url: DatabaseUrl = None,
 ) -> None:
-    """Revoke a SCIM secret; requests using it are refused from now on."""
-    _run(database_url, lambda db: tenancy.revoke_secret(db, secret_id))
+    """Revoke a SCIM secret; requests using it are refused from now on.
+
+    With --json: {"id": "SECRET_ID", "revoked": true}
+    """
+    _run(_settings(database_url), lambda db: tenancy.revoke_secret(db, secret_id))
     _print(as_json, {"id": secret_id, "revoked": True}, f"Secret {secret_id} is revoked.")
 
 
@@ -288,23 +352,34 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
 
 @app.command()
 def audit(
-    account: Annotated[str, typer.Option("--account", help="Account id.")],
-    limit: Annotated[int, typer.Option("--limit", help="How many entries, newest first.")] = 50,
+    account: AccountId,
+    limit: Annotated[
+        int, typer.Option("--limit", metavar="N", help="How many entries, newest first.")
+    ] = 50,
     outcome: Annotated[
-        str | None, typer.Option("--outcome", help="success, refused or error.")
+        str | None, typer.Option("--outcome", metavar="OUTCOME", help="success, refused or error.")
     ] = None,
-    resource: Annotated[str | None, typer.Option("--resource", help="User or Group.")] = None,
+    resource: Annotated[
+        str | None, typer.Option("--resource", metavar="TYPE", help="User or Group.")
+    ] = None,
     search: Annotated[
-        str | None, typer.Option("--search", help="Text in the name or outcome.")
+        str | None, typer.Option("--search", metavar="TEXT", help="Text in the name or outcome.")
     ] = None,
     as_json: JsonFlag = False,
     database_url: DatabaseUrl = None,
 ) -> None:
-    """Read the activity log: every SCIM write and admin change, newest first."""
+    """Read the activity log: every SCIM write and admin change, newest first.
+
+    With --json: {"account": "ACCOUNT_ID", "entries": [{"at": "2025-01-31T09:30:00+00:00",
+    "actor_type": "scim", "actor": "SECRET_ID", "action": "user.create",
+    "resource_type": "User", "resource_id": "USER_ID", "resource_name": "jane@acme.com",
+    "outcome": "success", "status": 201, "detail": "Created jane@acme.com.",
+    "user_agent": "Okta SCIM Client 1.0.0", "request_id": "REQUEST_ID"}]}
+    """
     from enlist.services import activity
 
     entries = _run(
-        database_url,
+        _settings(database_url),
         lambda db: activity.newest(
             db, account, limit=limit, outcome=outcome, resource_type=resource, text=search
         ),
@@ -355,7 +430,12 @@ def serve(
     host: Host = "127.0.0.1",
     port: Port = 8000,
     workers: Annotated[
-        int, typer.Option("--workers", help="Worker processes (use PostgreSQL for more than one).")
+        int,
+        typer.Option(
+            "--workers",
+            metavar="N",
+            help="Worker processes (use PostgreSQL for more than one).",
+        ),
     ] = 1,
     database_url: DatabaseUrl = None,
 ) -> None:
@@ -364,7 +444,7 @@ def serve(
     try:
         Database.open(settings.database_url).dispose()
     except Exception as exc:
-        _fail(f"Cannot open the database: {exc.__class__.__name__}")
+        raise _fail(f"Cannot open the database: {exc.__class__.__name__}") from exc
     _serve(settings, host, port, workers)
 
 
@@ -372,23 +452,19 @@ DEMO_EMAIL = "admin@example.com"
 DEMO_DOMAIN = "example.com"
 
 
-def _demo_tenant(db: Database) -> dict[str, Any]:
-    from enlist.store.accounts import AccountStore
-
-    with db.read() as conn:
-        account = AccountStore(conn).account_by_email(DEMO_EMAIL)
+def _demo_tenant(db: Database, secret_key: str) -> dict[str, Any]:
+    account_id = tenancy.find_account(db, DEMO_EMAIL)
     password = secrets.token_urlsafe(12)
-    if account is None:
+    if account_id is None:
         account_id = tenancy.create_account(db, "Demo Company", DEMO_EMAIL, password)
         tenancy.create_calendar(db, account_id, "Team calendar", "enterprise")
         organization_id = tenancy.create_organization(db, account_id, "Demo Company")
         tenancy.add_domain(db, account_id, DEMO_DOMAIN, verified=True)
         tenancy.link_domain(db, DEMO_DOMAIN, organization_id)
     else:
-        account_id = account["id"]
         tenancy.set_password(db, account_id, password)
         sessions.forget_failed_sign_ins(db, DEMO_EMAIL)  # the new password works at once
-    created = tenancy.create_secret(db, DEMO_DOMAIN, account_id)
+    created = tenancy.create_secret(db, DEMO_DOMAIN, account_id, secret_key=secret_key)
     return {
         "account": account_id,
         "secret_id": created.id,
@@ -404,9 +480,15 @@ def demo(
     as_json: JsonFlag = False,
     database_url: DatabaseUrl = None,
 ) -> None:
-    """Set up a ready demo tenant (if absent), print what to paste into Okta, then serve."""
+    """Set up a ready demo tenant (if absent), print what to paste into Okta, then serve.
+
+    With --json: {"scim_base_url": "http://127.0.0.1:8000/scim/v2", "api_token": "enl_SECRET",
+    "secret_id": "SECRET_ID", "account": "ACCOUNT_ID", "domain": "example.com",
+    "admin_url": "http://127.0.0.1:8000/", "admin_email": "admin@example.com",
+    "admin_password": "PASSWORD"}
+    """
     settings = _settings(database_url)
-    tenant = _run(database_url, _demo_tenant)
+    tenant = _run(settings, lambda db: _demo_tenant(db, settings.secret_key))
     base = settings.public_url.rstrip("/") if settings.public_url else f"http://{host}:{port}"
     payload = {
         "scim_base_url": f"{base}/scim/v2",

@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     secret_key: str = ""
     # Activity (audit) entries older than this many days are deleted by the server.
     activity_retention_days: int = 365
+    # Webhooks may go to loopback, private, link-local ... addresses (events/addresses.py);
+    # for tests and for receivers inside the operator's own network.
+    webhook_allow_private: bool = False
     log_level: str = "info"
     # One log line per HTTP request from uvicorn; off by default (it costs ~10% of a small
     # request's time, and the proxy in front usually logs requests anyway).

@@ -58,7 +58,8 @@ class LocalLimiter:
             return Verdict(False, _retry_after(1 - tokens, self.rate))
 
 
-# KEYS[1] bucket; ARGV: rate per second, burst, now (seconds, float). Returns {allowed, retry_after}.
+# KEYS[1] bucket; ARGV: rate per second, burst, now (seconds, float).
+# Returns {allowed, retry_after}.
 _BUCKET_SCRIPT = """
 local rate = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])

@@ -15,7 +15,7 @@ from enlist.app import create_app
 from enlist.config import Settings
 from enlist.services import tenancy
 from enlist.store.db import Database
-from tests.e2e.loopback_dns import LoopbackDns, loopback_dns
+from tests.e2e.loopback_dns import LoopbackDns
 
 PASSWORD = "correct horse battery staple"
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -25,12 +25,6 @@ def csrf_of(html: str) -> str:
     found = _CSRF.search(html)
     assert found, "the page has no form with a CSRF token"
     return found.group(1)
-
-
-@pytest.fixture(scope="session")
-def dns_server() -> Iterator[LoopbackDns]:
-    with loopback_dns() as server:
-        yield server
 
 
 @pytest.fixture
@@ -75,6 +69,13 @@ class Browser:
 
     def __init__(self, app: Any) -> None:
         self.client = TestClient(app, base_url="http://enlist.test")
+
+    def __enter__(self) -> Browser:
+        self.client.__enter__()
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.client.__exit__(*exc_info)
 
     def get(self, path: str, **kwargs: Any) -> Any:
         return self.client.get(path, **kwargs)

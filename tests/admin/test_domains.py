@@ -5,7 +5,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
+from starlette.testclient import TestClient
+
+from enlist.app import create_app
+from enlist.config import Settings
 from enlist.services import activity, tenancy
+from enlist.store.db import Database
 from tests.admin.conftest import Browser, csrf_of
 
 _SECRET = re.compile(r'id="scim-secret"[^>]*value="(enl_[^"]+)"')
@@ -234,3 +240,29 @@ def test_admin_changes_are_in_the_activity_log(
     page = signed_in.get("/activity?outcome=refused")
     assert "Could not verify acme.com" in page.text
     assert "Added the trusted domain" not in page.text
+
+
+def test_the_secret_key_an_app_is_made_with_is_the_one_its_secrets_use(
+    admin_settings: Settings, db: Database, admin: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """create_app(Settings(secret_key=...)) digests the secrets it issues under that key,
+    whatever the environment says: apps made with the same key accept them, others refuse."""
+    monkeypatch.delenv("ENLIST_SECRET_KEY", raising=False)
+    domain = tenancy.add_domain(db, admin.account_id, "acme.com", verified=True)
+    organization_id = _organization(db, admin.account_id)
+
+    def app_with(secret_key: str) -> Any:
+        return create_app(admin_settings.model_copy(update={"secret_key": secret_key}), db)
+
+    with Browser(app_with("k1")) as issuing:
+        issuing.sign_in(admin.email)
+        secret, _ = _add_secret(issuing, domain.id, organization_id)
+
+    def status_with(secret_key: str) -> int:
+        with TestClient(app_with(secret_key), base_url="http://enlist.test") as client:
+            bearer = {"Authorization": f"Bearer {secret}"}
+            return int(client.get("/scim/v2/Users", headers=bearer).status_code)
+
+    assert status_with("k1") == 200
+    assert status_with("k2") == 401
+    assert status_with("") == 401  # nor is it the key kept in the database

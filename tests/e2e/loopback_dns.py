@@ -1,11 +1,13 @@
-"""A real DNS server on 127.0.0.1 for tests: answers TXT queries from a dict the test fills.
+"""A real DNS server on 127.0.0.1 for tests: answers TXT, A and AAAA queries from dicts.
 
 It speaks the DNS wire protocol over UDP (parsed and built with dnspython), so Enlist's
-`TxtResolver` does a genuine lookup against it; ENLIST_DNS_SERVER=127.0.0.1:<port>.
+`TxtResolver` and `AddressResolver` do genuine lookups against it;
+ENLIST_DNS_SERVER=127.0.0.1:<port>.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import socket
 import threading
 from collections.abc import Iterator
@@ -22,10 +24,11 @@ import dns.rrset
 
 
 class LoopbackDns:
-    """TXT records by domain name; names not in `records` answer NXDOMAIN."""
+    """TXT records and addresses by domain name; names in neither answer NXDOMAIN."""
 
     def __init__(self) -> None:
         self.records: dict[str, list[str]] = {}
+        self.addresses: dict[str, list[str]] = {}
         self.queries: list[str] = []
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self._socket.bind(("127.0.0.1", 0))
@@ -44,6 +47,10 @@ class LoopbackDns:
 
     def publish(self, name: str, *values: str) -> None:
         self.records.setdefault(name.lower().rstrip("."), []).extend(values)
+
+    def point(self, name: str, *addresses: str) -> None:
+        """Answer A and AAAA queries for `name` with `addresses` (IPv4 and IPv6) from now on."""
+        self.addresses[name.lower().rstrip(".")] = [str(ipaddress.ip_address(a)) for a in addresses]
 
     def start(self) -> None:
         self._thread.start()
@@ -74,18 +81,28 @@ class LoopbackDns:
         for question in query.question:
             name = question.name.to_text(omit_final_dot=True).lower()
             self.queries.append(name)
-            values = self.records.get(name)
-            if values is None:
+            if name not in self.records and name not in self.addresses:
                 response.set_rcode(dns.rcode.NXDOMAIN)
                 continue
-            if question.rdtype == dns.rdatatype.TXT and values:
-                quoted = ['"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values]
+            values = self._values(name, question.rdtype)
+            if values:
                 response.answer.append(
                     dns.rrset.from_text_list(
-                        question.name, 60, dns.rdataclass.IN, dns.rdatatype.TXT, quoted
+                        question.name, 60, dns.rdataclass.IN, question.rdtype, values
                     )
                 )
         return response.to_wire()
+
+    def _values(self, name: str, rdtype: dns.rdatatype.RdataType) -> list[str]:
+        if rdtype == dns.rdatatype.TXT:
+            return [
+                '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+                for v in self.records.get(name, [])
+            ]
+        version = {dns.rdatatype.A: 4, dns.rdatatype.AAAA: 6}.get(rdtype)
+        return [
+            a for a in self.addresses.get(name, []) if ipaddress.ip_address(a).version == version
+        ]
 
 
 @contextmanager

@@ -8,6 +8,7 @@ import redis
 from enlist.app import create_app
 from enlist.config import Settings
 from enlist.ratelimit import LocalLimiter, RedisLimiter
+from tests.helpers import assert_scim_error
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
 
@@ -38,9 +39,7 @@ def test_burst_then_429_with_integer_retry_after(limited_client, make_tenant):
     refused = limited_client.get("/scim/v2/Users", headers=noisy.headers)
     assert refused.status_code == 429
     assert refused.headers["Retry-After"].isdigit() and int(refused.headers["Retry-After"]) >= 1
-    body = refused.json()
-    assert body["schemas"] == ["urn:ietf:params:scim:api:messages:2.0:Error"]
-    assert body["status"] == "429"
+    body = assert_scim_error(refused, 429)
     assert "retry" in body["detail"].lower()
 
 

@@ -22,22 +22,30 @@ def test_the_database_never_holds_the_secret_or_its_plain_hash(db, tenant):
     assert row["hint"] == tenant.token[:8] + "…"
 
 
-def test_secrets_carry_256_bits_and_are_never_reused(db, tenant):
-    more = {tenancy.create_secret(db, tenant.domain, tenant.account_id).secret for _ in range(20)}
+def test_secrets_carry_256_bits_and_are_never_reused(db, tenant, settings):
+    key = settings.secret_key
+    more = {
+        tenancy.create_secret(db, tenant.domain, tenant.account_id, secret_key=key).secret
+        for _ in range(20)
+    }
     assert len(more | {tenant.token}) == 21
     assert all(len(s) >= len("enl_") + 43 for s in more)  # 32 random bytes, base64url
 
 
-def test_another_process_with_the_same_database_accepts_the_secret(db, tenant, database_url):
+def test_another_process_with_the_same_database_accepts_the_secret(
+    db, tenant, database_url, settings
+):
     other = Database.open(database_url)  # a second worker: it reads the same stored key
     try:
-        assert tenancy.authenticate(other, tenant.token).account_id == tenant.account_id
+        found = tenancy.authenticate(other, tenant.token, settings.secret_key)
+        assert found.account_id == tenant.account_id
     finally:
         other.dispose()
 
 
-def test_several_secrets_work_at_once_for_rotation(client, db, tenant):
-    newer = tenancy.create_secret(db, tenant.domain, tenant.account_id).secret
+def test_several_secrets_work_at_once_for_rotation(client, db, tenant, settings):
+    key = settings.secret_key
+    newer = tenancy.create_secret(db, tenant.domain, tenant.account_id, secret_key=key).secret
     for token in (tenant.token, newer):
         assert (
             client.get("/scim/v2/Users", headers={"Authorization": f"Bearer {token}"}).status_code
@@ -56,12 +64,14 @@ def test_several_secrets_work_at_once_for_rotation(client, db, tenant):
     )
 
 
-def test_an_expired_secret_is_refused_with_a_reason(client, db, tenant):
+def test_an_expired_secret_is_refused_with_a_reason(client, db, tenant, settings):
     from sqlalchemy import update
 
     from enlist.clock import now
 
-    expiring = tenancy.create_secret(db, tenant.domain, tenant.account_id, expires_in_days=30)
+    expiring = tenancy.create_secret(
+        db, tenant.domain, tenant.account_id, secret_key=settings.secret_key, expires_in_days=30
+    )
     headers = {"Authorization": f"Bearer {expiring.secret}"}
     assert client.get("/scim/v2/Users", headers=headers).status_code == 200
     with db.write() as conn:  # thirty days later

@@ -19,9 +19,9 @@ from enlist.config import Settings
 from enlist.domain.model import UserFields
 from enlist.store.directory import UserStore
 from tests.conftest import Scim
+from tests.helpers import assert_scim_error
 
 LIST_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
-ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error"
 UNRESERVED = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 
 
@@ -33,15 +33,6 @@ def _people(db: Any, scim: Scim, n: int, **fields: Any) -> list[str]:
             store.insert(UserFields(user_name=f"person{i:03d}@example.com", **fields))
             for i in range(n)
         ]
-
-
-def _error(response: Any, scim_type: str) -> dict[str, Any]:
-    assert response.status_code == 400, response.text
-    assert response.headers["content-type"].startswith("application/scim+json")
-    body = dict(response.json())
-    assert body["schemas"] == [ERROR_SCHEMA] and body["status"] == "400"
-    assert body["scimType"] == scim_type, body
-    return body
 
 
 def _walk(
@@ -292,7 +283,9 @@ def test_cursor_page_count_above_the_maximum_is_clamped(
 
 
 def test_cursor_and_start_index_together_are_refused(scim: Scim) -> None:
-    _error(scim.get("/Users", params={"cursor": "", "startIndex": 1}), "invalidValue")
+    assert_scim_error(
+        scim.get("/Users", params={"cursor": "", "startIndex": 1}), 400, "invalidValue"
+    )
 
 
 def test_a_tampered_cursor_is_refused_as_invalid(scim: Scim, db: Any) -> None:
@@ -310,9 +303,11 @@ def test_a_tampered_cursor_is_refused_as_invalid(scim: Scim, db: Any) -> None:
         "%%%",
         "a" * 5000,
     ):
-        body = _error(scim.get("/Users", params={"cursor": bad, "count": 2}), "invalidCursor")
+        body = assert_scim_error(
+            scim.get("/Users", params={"cursor": bad, "count": 2}), 400, "invalidCursor"
+        )
         assert bad not in body["detail"]
-    _error(scim.post("/Users/.search", json={"cursor": 42}), "invalidCursor")
+    assert_scim_error(scim.post("/Users/.search", json={"cursor": 42}), 400, "invalidCursor")
 
 
 def test_a_cursor_is_bound_to_its_query_and_its_tenant(
@@ -323,16 +318,23 @@ def test_a_cursor_is_bound_to_its_query_and_its_tenant(
         "nextCursor"
     ]
 
-    _error(scim.get("/Users", params={"cursor": cursor, "count": 2}), "invalidCursor")  # other sort
-    _error(
+    assert_scim_error(
+        scim.get("/Users", params={"cursor": cursor, "count": 2}), 400, "invalidCursor"
+    )  # other sort
+    assert_scim_error(
         scim.get(
             "/Users", params={"cursor": cursor, "sortBy": "userName", "filter": "active eq true"}
         ),
+        400,
         "invalidCursor",
     )
-    _error(scim.get("/Groups", params={"cursor": cursor, "sortBy": "userName"}), "invalidCursor")
+    assert_scim_error(
+        scim.get("/Groups", params={"cursor": cursor, "sortBy": "userName"}), 400, "invalidCursor"
+    )
     other = Scim(client, make_tenant("other.example", name="Other"))
-    _error(other.get("/Users", params={"cursor": cursor, "sortBy": "userName"}), "invalidCursor")
+    assert_scim_error(
+        other.get("/Users", params={"cursor": cursor, "sortBy": "userName"}), 400, "invalidCursor"
+    )
     # the page size may change between pages
     page = scim.get("/Users", params={"cursor": cursor, "count": 1, "sortBy": "userName"})
     assert page.status_code == 200 and page.json()["itemsPerPage"] == 1
@@ -344,5 +346,7 @@ def test_an_expired_cursor_is_refused_as_expired(scim: Scim, db: Any, monkeypatc
     later = now() + timedelta(seconds=3601)
     monkeypatch.setattr("enlist.scim.cursors.now", lambda: later)
 
-    body = _error(scim.get("/Users", params={"cursor": cursor, "count": 2}), "expiredCursor")
+    body = assert_scim_error(
+        scim.get("/Users", params={"cursor": cursor, "count": 2}), 400, "expiredCursor"
+    )
     assert "3600 seconds" in body["detail"]

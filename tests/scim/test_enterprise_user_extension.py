@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.scim.test_okta_users import USER_SCHEMA, assert_error, patch_body
+from tests.helpers import assert_scim_error
+from tests.scim.test_okta_users import USER_SCHEMA, patch_body
 
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 
@@ -215,7 +216,7 @@ def test_patch_refuses_an_unknown_attribute_of_the_extension_by_path(scim):
         f"/Users/{ann['id']}",
         json=patch_body({"op": "add", "path": f"{ENTERPRISE}:shoeSize", "value": "9"}),
     )
-    assert_error(response, 400, "invalidPath")
+    assert_scim_error(response, 400, "invalidPath")
     # but ignores it in a path-less value, like any unknown attribute in a body
     response = scim.patch(
         f"/Users/{ann['id']}",
@@ -228,11 +229,11 @@ def test_overlong_values_are_refused(scim):
     response = scim.post(
         "/Users", json={"userName": "ann@example.com", ENTERPRISE: {"department": "x" * 201}}
     )
-    assert_error(response, 400, "invalidValue")
+    assert_scim_error(response, 400, "invalidValue")
     response = scim.post(
         "/Users", json={"userName": "ann@example.com", ENTERPRISE: {"manager": "m" * 256}}
     )
-    assert_error(response, 400, "invalidValue")
+    assert_scim_error(response, 400, "invalidValue")
 
 
 def test_filters_on_extension_attributes(scim):
@@ -259,7 +260,7 @@ def test_filters_on_extension_attributes(scim):
     ]
     assert len(sorted_by) == 3
     for bad in (f'{ENTERPRISE}:shoeSize eq "9"', 'urn:example:acme:2.0:User:badge eq "1"'):
-        assert_error(scim.get("/Users", params={"filter": bad}), 400, "invalidFilter")
+        assert_scim_error(scim.get("/Users", params={"filter": bad}), 400, "invalidFilter")
 
 
 def test_projection_of_extension_attributes(scim):

@@ -5,9 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from tests.helpers import assert_scim_error
 from tests.scim.test_entra_validator_users import _created as created_user
 from tests.scim.test_entra_validator_users import entra_patch
-from tests.scim.test_okta_users import assert_error, assert_list_response
+from tests.scim.test_okta_users import assert_list_response
 
 GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group"
 
@@ -56,7 +57,7 @@ def test_entra_creates_a_group(scim):
 
 def test_entra_duplicate_group_is_a_409(scim):
     group = _created(scim, "Duplicate Me")
-    assert_error(scim.post("/Groups", json=entra_new_group("DUPLICATE me")), 409, "uniqueness")
+    assert_scim_error(scim.post("/Groups", json=entra_new_group("DUPLICATE me")), 409, "uniqueness")
     assert group["displayName"] == "Duplicate Me"
 
 
@@ -189,10 +190,10 @@ def test_entra_deletes_a_group(scim):
     _patched(scim, group["id"], {"op": "Add", "path": "members", "value": [{"value": user["id"]}]})
     response = scim.delete(f"/Groups/{group['id']}")
     assert response.status_code == 204 and response.content == b""
-    assert_error(scim.get(f"/Groups/{group['id']}"), 404)
-    assert_error(scim.delete(f"/Groups/{group['id']}"), 404)
+    assert_scim_error(scim.get(f"/Groups/{group['id']}"), 404)
+    assert_scim_error(scim.delete(f"/Groups/{group['id']}"), 404)
     assert "groups" not in scim.get(f"/Users/{user['id']}").json()
 
 
 def test_entra_deletes_a_missing_group(scim):
-    assert_error(scim.delete(f"/Groups/{uuid.uuid4()}"), 404)
+    assert_scim_error(scim.delete(f"/Groups/{uuid.uuid4()}"), 404)

@@ -6,11 +6,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from tests.helpers import assert_scim_error
 from tests.scim.test_okta_users import (
     LIST_SCHEMA,
     PATCH_SCHEMA,
     USER_SCHEMA,
-    assert_error,
     assert_list_response,
 )
 
@@ -80,7 +80,7 @@ def test_entra_creates_a_user(scim):
 def test_entra_duplicate_user_is_a_409(scim):
     user = _created(scim)
     again = entra_new_user(user["userName"].upper())
-    assert_error(scim.post("/Users", json=again), 409, "uniqueness")
+    assert_scim_error(scim.post("/Users", json=again), 409, "uniqueness")
 
 
 def test_entra_filters_for_an_existing_user(scim):
@@ -257,19 +257,19 @@ def test_entra_deletes_a_user(scim):
     response = scim.delete(f"/Users/{user['id']}")
     assert response.status_code == 204, response.text
     assert response.content == b""
-    assert_error(scim.get(f"/Users/{user['id']}"), 404)
+    assert_scim_error(scim.get(f"/Users/{user['id']}"), 404)
     assert _lookup(scim, f'userName eq "{user["userName"]}"')["totalResults"] == 0
 
 
 def test_entra_deletes_a_missing_user(scim):
-    assert_error(scim.delete(f"/Users/{uuid.uuid4()}"), 404)
+    assert_scim_error(scim.delete(f"/Users/{uuid.uuid4()}"), 404)
 
 
 def test_entra_deletes_a_user_twice(scim):
     user = _created(scim)
     assert scim.delete(f"/Users/{user['id']}").status_code == 204
-    assert_error(scim.delete(f"/Users/{user['id']}"), 404)
-    assert_error(scim.delete(f"/Users/{user['id']}"), 404)
+    assert_scim_error(scim.delete(f"/Users/{user['id']}"), 404)
+    assert_scim_error(scim.delete(f"/Users/{user['id']}"), 404)
 
 
 def test_entra_sends_several_operations_on_the_same_attribute(scim):
@@ -298,4 +298,4 @@ def test_entra_gets_a_user_by_id_and_an_unknown_id(scim):
     response = scim.get(f"/Users/{user['id']}")
     assert response.status_code == 200
     assert response.json() == user
-    assert_error(scim.get(f"/Users/{uuid.uuid4()}"), 404)
+    assert_scim_error(scim.get(f"/Users/{uuid.uuid4()}"), 404)

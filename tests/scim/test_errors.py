@@ -2,36 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
-ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error"
+from tests.helpers import assert_scim_error
+
 PATCH_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 
 
-def assert_envelope(response: Any, status: int, scim_type: str | None = None) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/scim+json"), response.headers
-    assert "Traceback" not in response.text
-    body = dict(response.json())
-    assert body["schemas"] == [ERROR_SCHEMA]
-    assert body["status"] == str(status)
-    assert isinstance(body["status"], str)
-    assert isinstance(body["detail"], str) and body["detail"].strip()
-    if scim_type is not None:
-        assert body.get("scimType") == scim_type, body
-    return body
-
-
 def test_unauthenticated_request_gets_401_envelope(client, tenant):
-    assert_envelope(client.get("/scim/v2/Users"), 401)
-    assert_envelope(client.get("/scim/v2/Users", headers={"Authorization": "non-token"}), 401)
+    assert_scim_error(client.get("/scim/v2/Users"), 401)
+    assert_scim_error(client.get("/scim/v2/Users", headers={"Authorization": "non-token"}), 401)
 
 
 def test_account_without_enterprise_plan_gets_403_envelope(client, make_tenant):
     basic = make_tenant("basic.com", plan="basic")
-    body = assert_envelope(client.get("/scim/v2/Users", headers=basic.headers), 403)
+    body = assert_scim_error(client.get("/scim/v2/Users", headers=basic.headers), 403)
     assert "Enterprise" in body["detail"]
 
 
@@ -40,13 +25,13 @@ def test_unauthenticated_request_gets_401_before_its_body_is_judged(client, tena
         response = client.post(
             "/scim/v2/Users", content=raw, headers={"Content-Type": "application/scim+json"}
         )
-        assert_envelope(response, 401)
+        assert_scim_error(response, 401)
         response = client.patch(
             "/scim/v2/Groups/00919288221112222",
             content=raw,
             headers={"Content-Type": "application/json", "Authorization": "Bearer non-token"},
         )
-        assert_envelope(response, 401)
+        assert_scim_error(response, 401)
 
 
 def test_huge_start_index_is_an_empty_page_not_a_crash(scim):
@@ -61,21 +46,21 @@ def test_huge_start_index_is_an_empty_page_not_a_crash(scim):
 
 
 def test_unknown_resource_gets_404_envelope(scim):
-    assert_envelope(scim.get("/Users/00919288221112222"), 404)
-    assert_envelope(scim.get("/Groups/00919288221112222"), 404)
-    assert_envelope(scim.get("/Schemas/urn:nope"), 404)
-    assert_envelope(scim.get("/ResourceTypes/Nope"), 404)
+    assert_scim_error(scim.get("/Users/00919288221112222"), 404)
+    assert_scim_error(scim.get("/Groups/00919288221112222"), 404)
+    assert_scim_error(scim.get("/Schemas/urn:nope"), 404)
+    assert_scim_error(scim.get("/ResourceTypes/Nope"), 404)
 
 
 @pytest.mark.parametrize("path", ["/Nope", "/Users/abc/def", "/users-but-not", "/Bulk/x"])
 def test_unknown_route_gets_404_envelope(scim, path):
-    assert_envelope(scim.get(path), 404)
+    assert_scim_error(scim.get(path), 404)
 
 
 def test_unknown_route_without_credentials_still_answers_in_scim(client, tenant):
     response = client.get("/scim/v2/Nope")
     assert response.status_code in (401, 404)
-    assert_envelope(response, response.status_code)
+    assert_scim_error(response, response.status_code)
 
 
 @pytest.mark.parametrize(
@@ -91,14 +76,14 @@ def test_unknown_route_without_credentials_still_answers_in_scim(client, tenant)
     ],
 )
 def test_unsupported_method_gets_405_envelope(scim, method, path):
-    assert_envelope(scim.request(method, path, json={"displayName": "x"}), 405)
+    assert_scim_error(scim.request(method, path, json={"displayName": "x"}), 405)
 
 
 def test_duplicate_gets_409_envelope(scim):
     scim.create_user("ann@example.com")
-    assert_envelope(scim.post("/Users", json={"userName": "ANN@example.com"}), 409, "uniqueness")
+    assert_scim_error(scim.post("/Users", json={"userName": "ANN@example.com"}), 409, "uniqueness")
     scim.create_group("Eng")
-    assert_envelope(scim.post("/Groups", json={"displayName": "eng"}), 409, "uniqueness")
+    assert_scim_error(scim.post("/Groups", json={"displayName": "eng"}), 409, "uniqueness")
 
 
 @pytest.mark.parametrize(
@@ -116,21 +101,23 @@ def test_malformed_json_gets_400_envelope(scim, raw):
         response = scim.request(
             method, path, content=raw, headers={"Content-Type": "application/scim+json"}
         )
-        assert_envelope(response, 400)
+        assert_scim_error(response, 400)
 
 
 def test_body_of_wrong_shape_gets_400_envelope(scim):
     user = scim.create_user("ann@example.com")
     group = scim.create_group("Eng")
-    assert_envelope(scim.post("/Users", json=[1, 2]), 400)
-    assert_envelope(scim.post("/Users", json="ann@example.com"), 400)
-    assert_envelope(scim.post("/Users", json={"userName": 42}), 400)
-    assert_envelope(scim.post("/Users", json={"displayName": "no userName"}), 400)
-    assert_envelope(scim.post("/Groups", json={"members": []}), 400)
-    assert_envelope(scim.patch(f"/Users/{user['id']}", json={"Operations": []}), 400)
-    assert_envelope(scim.patch(f"/Users/{user['id']}", json={"Operations": [{"op": "move"}]}), 400)
-    assert_envelope(scim.patch(f"/Groups/{group['id']}", json={"Operations": "add"}), 400)
-    assert_envelope(
+    assert_scim_error(scim.post("/Users", json=[1, 2]), 400)
+    assert_scim_error(scim.post("/Users", json="ann@example.com"), 400)
+    assert_scim_error(scim.post("/Users", json={"userName": 42}), 400)
+    assert_scim_error(scim.post("/Users", json={"displayName": "no userName"}), 400)
+    assert_scim_error(scim.post("/Groups", json={"members": []}), 400)
+    assert_scim_error(scim.patch(f"/Users/{user['id']}", json={"Operations": []}), 400)
+    assert_scim_error(
+        scim.patch(f"/Users/{user['id']}", json={"Operations": [{"op": "move"}]}), 400
+    )
+    assert_scim_error(scim.patch(f"/Groups/{group['id']}", json={"Operations": "add"}), 400)
+    assert_scim_error(
         scim.patch(
             f"/Users/{user['id']}",
             json={
@@ -140,8 +127,8 @@ def test_body_of_wrong_shape_gets_400_envelope(scim):
         ),
         400,
     )
-    assert_envelope(scim.get("/Users", params={"count": "lots"}), 400)
-    assert_envelope(scim.get("/Users", params={"startIndex": "first"}), 400)
+    assert_scim_error(scim.get("/Users", params={"count": "lots"}), 400)
+    assert_scim_error(scim.get("/Users", params={"startIndex": "first"}), 400)
 
 
 @pytest.mark.parametrize(
@@ -158,8 +145,8 @@ def test_body_of_wrong_shape_gets_400_envelope(scim):
     ],
 )
 def test_malformed_filter_gets_400_invalid_filter(scim, text):
-    assert_envelope(scim.get("/Users", params={"filter": text}), 400, "invalidFilter")
-    assert_envelope(scim.get("/Groups", params={"filter": text}), 400, "invalidFilter")
+    assert_scim_error(scim.get("/Users", params={"filter": text}), 400, "invalidFilter")
+    assert_scim_error(scim.get("/Groups", params={"filter": text}), 400, "invalidFilter")
 
 
 @pytest.mark.parametrize(
@@ -174,7 +161,7 @@ def test_malformed_filter_gets_400_invalid_filter(scim, text):
     ],
 )
 def test_filter_on_unknown_attribute_gets_400_invalid_filter(scim, resource, text):
-    assert_envelope(scim.get(resource, params={"filter": text}), 400, "invalidFilter")
+    assert_scim_error(scim.get(resource, params={"filter": text}), 400, "invalidFilter")
 
 
 def test_filter_on_password_is_refused_as_sensitive_without_echo(scim):
@@ -184,9 +171,9 @@ def test_filter_on_password_is_refused_as_sensitive_without_echo(scim):
         "password pr",
         'userName pr and password co "hunter2-secret"',
     ):
-        body = assert_envelope(scim.get("/Users", params={"filter": text}), 403, "sensitive")
+        body = assert_scim_error(scim.get("/Users", params={"filter": text}), 403, "sensitive")
         assert "hunter2-secret" not in body["detail"]
-    body = assert_envelope(
+    body = assert_scim_error(
         scim.post("/Users/.search", json={"filter": 'password eq "hunter2-secret"'}),
         403,
         "sensitive",
@@ -195,8 +182,8 @@ def test_filter_on_password_is_refused_as_sensitive_without_echo(scim):
 
 
 def test_sort_by_unknown_attribute_gets_400(scim):
-    assert_envelope(scim.get("/Users", params={"sortBy": "shoeSize"}), 400)
-    assert_envelope(scim.get("/Users", params={"sortOrder": "sideways"}), 400)
+    assert_scim_error(scim.get("/Users", params={"sortBy": "shoeSize"}), 400)
+    assert_scim_error(scim.get("/Users", params={"sortOrder": "sideways"}), 400)
 
 
 def test_bad_patch_paths_get_400_envelope(scim):
@@ -216,7 +203,7 @@ def test_bad_patch_paths_get_400_envelope(scim):
                 "Operations": [{"op": "replace", "path": path, "value": "x"}],
             },
         )
-        assert_envelope(response, 400)
+        assert_scim_error(response, 400)
         response = scim.patch(
             f"/Groups/{group['id']}",
             json={
@@ -224,7 +211,7 @@ def test_bad_patch_paths_get_400_envelope(scim):
                 "Operations": [{"op": "replace", "path": path, "value": "x"}],
             },
         )
-        assert_envelope(response, 400)
+        assert_scim_error(response, 400)
     read_only = scim.patch(
         f"/Users/{user['id']}",
         json={
@@ -232,13 +219,13 @@ def test_bad_patch_paths_get_400_envelope(scim):
             "Operations": [{"op": "replace", "path": "id", "value": "x"}],
         },
     )
-    assert_envelope(read_only, 400, "mutability")
+    assert_scim_error(read_only, 400, "mutability")
     assert scim.get(f"/Users/{user['id']}").json()["id"] == user["id"]
 
 
 def test_request_body_over_limit_gets_413_envelope(scim):
     huge = b'{"userName": "' + b"a" * 1_100_000 + b'@example.com"}'
-    assert_envelope(
+    assert_scim_error(
         scim.request("POST", "/Users", content=huge, headers={"Content-Type": "application/json"}),
         413,
     )
@@ -251,7 +238,7 @@ def test_stale_if_match_gets_412_envelope(scim):
         json={"userName": "ann@example.com"},
         headers={"If-Match": 'W/"999"'},
     )
-    assert_envelope(response, 412)
+    assert_scim_error(response, 412)
 
 
 def test_no_response_under_scim_ever_contains_a_traceback(scim, client, make_tenant):
@@ -323,4 +310,4 @@ def test_no_response_under_scim_ever_contains_a_traceback(scim, client, make_ten
         assert "Traceback" not in response.text, (method, path)
         assert response.status_code < 500, (method, path, response.text)
         if response.status_code >= 400:
-            assert_envelope(response, response.status_code)
+            assert_scim_error(response, response.status_code)

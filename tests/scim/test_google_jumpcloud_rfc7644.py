@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.scim.test_okta_users import LIST_SCHEMA, PATCH_SCHEMA, USER_SCHEMA, assert_error
+from tests.helpers import assert_scim_error
+from tests.scim.test_okta_users import LIST_SCHEMA, PATCH_SCHEMA, USER_SCHEMA
 
 GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group"
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
@@ -78,7 +79,7 @@ def test_rfc_user_lifecycle(scim):
     assert response.json()[ENTERPRISE] == full[ENTERPRISE]
 
     assert scim.delete(f"/Users/{user['id']}").status_code == 204
-    assert_error(scim.get(f"/Users/{user['id']}"), 404)
+    assert_scim_error(scim.get(f"/Users/{user['id']}"), 404)
 
 
 def test_rfc_group_lifecycle(scim):
@@ -123,4 +124,4 @@ def test_rfc_group_lifecycle(scim):
     assert [m["value"] for m in scim.get(f"/Groups/{group['id']}").json()["members"]] == [ann["id"]]
 
     assert scim.delete(f"/Groups/{group['id']}").status_code == 204
-    assert_error(scim.get(f"/Groups/{group['id']}"), 404)
+    assert_scim_error(scim.get(f"/Groups/{group['id']}"), 404)

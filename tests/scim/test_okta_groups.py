@@ -6,11 +6,11 @@ from typing import Any
 
 from enlist.domain.model import UserFields
 from enlist.store.directory import UserStore
+from tests.helpers import assert_scim_error
 
 GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group"
 LIST_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 PATCH_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
-ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error"
 
 
 def patch_body(*operations: dict[str, Any]) -> dict[str, Any]:
@@ -56,17 +56,6 @@ def add_members(*users: dict[str, Any]) -> dict[str, Any]:
 
 def remove_member(user_id: str) -> dict[str, Any]:
     return patch_body({"op": "remove", "path": f'members[value eq "{user_id}"]'})
-
-
-def assert_error(response: Any, status: int, scim_type: str | None = None) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/scim+json")
-    body = dict(response.json())
-    assert body["schemas"] == [ERROR_SCHEMA]
-    assert body["status"] == str(status)
-    if scim_type is not None:
-        assert body.get("scimType") == scim_type
-    return body
 
 
 # lookup, create, rename, delete -------------------------------------------------------
@@ -134,7 +123,7 @@ def test_okta_rename_to_existing_group_name_is_a_conflict(scim):
         f"/Groups/{group['id']}",
         json=patch_body({"op": "replace", "value": {"displayName": "SALES"}}),
     )
-    assert_error(response, 409, "uniqueness")
+    assert_scim_error(response, 409, "uniqueness")
     assert scim.get(f"/Groups/{group['id']}").json()["displayName"] == "Eng"
 
 
@@ -144,8 +133,8 @@ def test_okta_unlinks_group_with_delete(scim):
     response = scim.delete(f"/Groups/{group['id']}")
     assert response.status_code == 204
     assert response.content == b""
-    assert_error(scim.get(f"/Groups/{group['id']}"), 404)
-    assert_error(scim.delete(f"/Groups/{group['id']}"), 404)
+    assert_scim_error(scim.get(f"/Groups/{group['id']}"), 404)
+    assert_scim_error(scim.delete(f"/Groups/{group['id']}"), 404)
     assert okta_group_lookup(scim, "Eng")["totalResults"] == 0
     # the user stays, without the membership
     user = scim.get(f"/Users/{alice['id']}").json()
@@ -368,10 +357,10 @@ def test_groups_filtered_by_member_value(scim):
 
 
 def test_unknown_group_id_is_not_found(scim):
-    assert_error(scim.get("/Groups/00919288221112222"), 404)
-    assert_error(
+    assert_scim_error(scim.get("/Groups/00919288221112222"), 404)
+    assert_scim_error(
         scim.patch("/Groups/00919288221112222", json=okta_touch({"id": "x", "displayName": "X"})),
         404,
     )
-    assert_error(scim.put("/Groups/00919288221112222", json={"displayName": "X"}), 404)
-    assert_error(scim.delete("/Groups/00919288221112222"), 404)
+    assert_scim_error(scim.put("/Groups/00919288221112222", json={"displayName": "X"}), 404)
+    assert_scim_error(scim.delete("/Groups/00919288221112222"), 404)

@@ -13,11 +13,11 @@ from enlist.domain.model import Email, UserFields
 from enlist.services import directory, tenancy
 from enlist.store.directory import UserStore
 from enlist.store.tables import users
+from tests.helpers import assert_scim_error
 
 USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
 LIST_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 PATCH_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
-ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error"
 
 
 def okta_new_user(user_name: str = "Jane.Doe@example.com") -> dict[str, Any]:
@@ -60,18 +60,6 @@ def assert_list_response(body: dict[str, Any]) -> None:
     for key in ("totalResults", "startIndex", "itemsPerPage"):
         assert isinstance(body[key], int) and not isinstance(body[key], bool), key
     assert isinstance(body["Resources"], list)
-
-
-def assert_error(response: Any, status: int, scim_type: str | None = None) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/scim+json")
-    body = dict(response.json())
-    assert body["schemas"] == [ERROR_SCHEMA]
-    assert body["status"] == str(status)
-    assert body["detail"]
-    if scim_type is not None:
-        assert body.get("scimType") == scim_type
-    return body
 
 
 # test credentials ------------------------------------------------------------------
@@ -195,26 +183,26 @@ def test_okta_lookup_with_plus_encoded_query(scim):
 def test_okta_duplicate_user_name_in_other_case_is_a_conflict(scim):
     scim.post("/Users", json=okta_new_user())
     response = scim.post("/Users", json=okta_new_user("JANE.DOE@example.com"))
-    assert_error(response, 409, "uniqueness")
+    assert_scim_error(response, 409, "uniqueness")
     assert okta_lookup(scim, "jane.doe@example.com")["totalResults"] == 1
 
 
 def test_okta_unknown_user_id_is_not_found(scim):
     response = scim.get("/Users/00919288221112222")
-    assert_error(response, 404)
+    assert_scim_error(response, 404)
 
 
 def test_okta_unknown_user_id_is_not_found_on_every_method(scim):
-    assert_error(scim.put("/Users/00919288221112222", json=okta_new_user()), 404)
-    assert_error(scim.patch("/Users/00919288221112222", json=deactivate_body(False)), 404)
-    assert_error(scim.delete("/Users/00919288221112222"), 404)
+    assert_scim_error(scim.put("/Users/00919288221112222", json=okta_new_user()), 404)
+    assert_scim_error(scim.patch("/Users/00919288221112222", json=deactivate_body(False)), 404)
+    assert_scim_error(scim.delete("/Users/00919288221112222"), 404)
 
 
 # linking an existing person ---------------------------------------------------------
 
 
-def test_okta_links_person_who_already_exists_and_updates_by_put(scim, db):
-    tenant = tenancy.authenticate(db, scim.tenant.token)
+def test_okta_links_person_who_already_exists_and_updates_by_put(scim, db, settings):
+    tenant = tenancy.authenticate(db, scim.tenant.token, settings.secret_key)
     existing = directory.create_user(
         db,
         tenant,
@@ -243,7 +231,7 @@ def test_okta_links_person_who_already_exists_and_updates_by_put(scim, db):
     assert "password" not in user
 
     # and a second push of the same person is refused, not silently duplicated
-    assert_error(scim.post("/Users", json=okta_new_user()), 409, "uniqueness")
+    assert_scim_error(scim.post("/Users", json=okta_new_user()), 409, "uniqueness")
     assert okta_lookup(scim, "jane.doe@example.com")["totalResults"] == 1
 
 
@@ -335,7 +323,7 @@ def test_okta_put_to_another_users_name_is_a_conflict(scim):
     scim.create_user("bob@example.com")
     jane = scim.post("/Users", json=okta_new_user()).json()
     response = scim.put(f"/Users/{jane['id']}", json=okta_new_user("BOB@example.com"))
-    assert_error(response, 409, "uniqueness")
+    assert_scim_error(response, 409, "uniqueness")
     assert scim.get(f"/Users/{jane['id']}").json()["userName"] == "Jane.Doe@example.com"
 
 
@@ -387,15 +375,15 @@ def test_okta_invalid_timezone_is_refused_by_patch_and_put(scim):
         f"/Users/{created['id']}",
         json=patch_body({"op": "replace", "path": "timezone", "value": "Mars/Olympus_Mons"}),
     )
-    assert_error(response, 400, "invalidValue")
+    assert_scim_error(response, 400, "invalidValue")
     response = scim.put(
         f"/Users/{created['id']}", json={**okta_new_user(), "timezone": "Not a zone"}
     )
-    assert_error(response, 400, "invalidValue")
+    assert_scim_error(response, 400, "invalidValue")
     response = scim.post(
         "/Users", json={**okta_new_user("other@example.com"), "timezone": "Nowhere/Land"}
     )
-    assert_error(response, 400, "invalidValue")
+    assert_scim_error(response, 400, "invalidValue")
     assert "timezone" not in scim.get(f"/Users/{created['id']}").json()
 
 

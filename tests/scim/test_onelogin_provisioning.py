@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.scim.test_okta_users import PATCH_SCHEMA, USER_SCHEMA, assert_error
+from tests.helpers import assert_scim_error
+from tests.scim.test_okta_users import PATCH_SCHEMA, USER_SCHEMA
 
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 
@@ -63,7 +64,7 @@ def test_onelogin_provisions_updates_and_deprovisions_a_user(scim):
 
     # deprovisioning with the "Delete" action
     assert scim.delete(f"/Users/{user['id']}").status_code == 204
-    assert_error(scim.get(f"/Users/{user['id']}"), 404)
+    assert_scim_error(scim.get(f"/Users/{user['id']}"), 404)
 
 
 def test_onelogin_put_of_an_email_change(scim):
@@ -79,7 +80,7 @@ def test_onelogin_put_of_an_email_change(scim):
 def test_onelogin_put_to_another_users_name_is_a_409(scim):
     scim.post("/Users", json=onelogin_user("ann@example.com"))
     bob = scim.post("/Users", json=onelogin_user("bob@example.com", first="Bob")).json()
-    assert_error(
+    assert_scim_error(
         scim.put(f"/Users/{bob['id']}", json=onelogin_user("ANN@example.com")), 409, "uniqueness"
     )
 

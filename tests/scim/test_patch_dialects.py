@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.scim.test_okta_users import PATCH_SCHEMA, USER_SCHEMA, assert_error, patch_body
+from tests.helpers import assert_scim_error
+from tests.scim.test_okta_users import PATCH_SCHEMA, USER_SCHEMA, patch_body
 
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 
@@ -134,7 +135,7 @@ def test_a_non_boolean_string_is_refused(scim):
         f"/Users/{user['id']}",
         json=patch_body({"op": "replace", "path": "active", "value": "maybe"}),
     )
-    assert_error(response, 400, "invalidValue")
+    assert_scim_error(response, 400, "invalidValue")
     assert scim.get(f"/Users/{user['id']}").json()["active"] is True
 
 
@@ -296,13 +297,13 @@ def test_a_required_attribute_cannot_be_emptied(scim):
     response = scim.patch(
         f"/Users/{user['id']}", json=patch_body({"op": "replace", "path": "userName", "value": ""})
     )
-    assert_error(response, 400, "invalidValue")
+    assert_scim_error(response, 400, "invalidValue")
     group = scim.create_group("Eng")
     response = scim.patch(
         f"/Groups/{group['id']}",
         json=patch_body({"op": "replace", "path": "displayName", "value": ""}),
     )
-    assert_error(response, 400, "invalidValue")
+    assert_scim_error(response, 400, "invalidValue")
 
 
 # several operations, all or nothing ----------------------------------------------------------
@@ -334,7 +335,7 @@ def test_a_failing_operation_leaves_the_user_unchanged(scim):
             {"op": "replace", "path": "userName", "value": "jane@elsewhere.com"},  # not trusted
         ),
     )
-    assert_error(response, 400, "invalidValue")
+    assert_scim_error(response, 400, "invalidValue")
     assert scim.get(f"/Users/{user['id']}").json() == before
 
 
@@ -353,7 +354,7 @@ def test_a_failing_operation_leaves_the_group_unchanged(scim):
             {"op": "Replace", "path": "displayName", "value": "SALES"},
         ),
     )
-    assert_error(response, 409, "uniqueness")
+    assert_scim_error(response, 409, "uniqueness")
     assert scim.get(f"/Groups/{group['id']}").json() == before
 
 

@@ -9,7 +9,8 @@ from sqlalchemy import select
 
 from enlist.services import directory
 from enlist.store.tables import group_members, user_counts, users
-from tests.scim.test_okta_users import assert_error, patch_body
+from tests.helpers import assert_scim_error
+from tests.scim.test_okta_users import patch_body
 
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 
@@ -27,15 +28,15 @@ def test_deleted_user_leaves_the_scim_view(scim):
     bob = scim.create_user("bob@example.com")
     assert scim.delete(f"/Users/{ann['id']}").status_code == 204
 
-    assert_error(scim.get(f"/Users/{ann['id']}"), 404)
-    assert_error(scim.put(f"/Users/{ann['id']}", json={"userName": "ann@example.com"}), 404)
-    assert_error(
+    assert_scim_error(scim.get(f"/Users/{ann['id']}"), 404)
+    assert_scim_error(scim.put(f"/Users/{ann['id']}", json={"userName": "ann@example.com"}), 404)
+    assert_scim_error(
         scim.patch(
             f"/Users/{ann['id']}", json=patch_body({"op": "replace", "path": "title", "value": "x"})
         ),
         404,
     )
-    assert_error(scim.delete(f"/Users/{ann['id']}"), 404)
+    assert_scim_error(scim.delete(f"/Users/{ann['id']}"), 404)
 
     listed = scim.get("/Users").json()
     assert [u["id"] for u in listed["Resources"]] == [bob["id"]]
@@ -65,7 +66,7 @@ def test_deleted_user_leaves_every_group(scim):
         f"/Groups/{eng['id']}",
         json=patch_body({"op": "add", "path": "members", "value": [{"value": ann["id"]}]}),
     )
-    assert_error(response, 400, "invalidValue")
+    assert_scim_error(response, 400, "invalidValue")
 
 
 def test_deleted_user_loses_access_but_the_row_stays(scim, db):
@@ -88,11 +89,11 @@ def test_deleted_user_name_can_be_provisioned_again(scim):
     again = scim.create_user("ann@EXAMPLE.com")
     assert again["id"] != ann["id"]
     assert again["userName"] == "ann@EXAMPLE.com"
-    assert_error(scim.get(f"/Users/{ann['id']}"), 404)
+    assert_scim_error(scim.get(f"/Users/{ann['id']}"), 404)
     found = scim.get("/Users", params={"filter": 'userName eq "ANN@example.com"'}).json()
     assert [u["id"] for u in found["Resources"]] == [again["id"]]
     # the new one is unique among the living: a third is a conflict
-    assert_error(scim.post("/Users", json={"userName": "ann@example.com"}), 409, "uniqueness")
+    assert_scim_error(scim.post("/Users", json={"userName": "ann@example.com"}), 409, "uniqueness")
     # deleted twice over: both rows stay, neither is in the view
     assert scim.delete(f"/Users/{again['id']}").status_code == 204
     third = scim.create_user("ann@example.com")
@@ -133,7 +134,7 @@ def test_deleted_manager_is_cleared_from_reports(scim):
 def test_if_match_guards_a_delete(scim):
     ann = scim.create_user("ann@example.com")
     response = scim.delete(f"/Users/{ann['id']}", headers={"If-Match": 'W/"999"'})
-    assert_error(response, 412)
+    assert_scim_error(response, 412)
     assert scim.get(f"/Users/{ann['id']}").status_code == 200
     response = scim.delete(f"/Users/{ann['id']}", headers={"If-Match": ann["meta"]["version"]})
     assert response.status_code == 204

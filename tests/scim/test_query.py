@@ -18,10 +18,10 @@ from enlist.config import Settings
 from enlist.domain.model import UserFields
 from enlist.store.directory import UserStore
 from tests.conftest import Scim
+from tests.helpers import assert_scim_error
 
 PATCH_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 USER_URN = "urn:ietf:params:scim:schemas:core:2.0:User"
-ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error"
 
 
 @contextmanager
@@ -37,15 +37,6 @@ def statements(db: Any) -> Iterator[list[tuple[str, Any]]]:
         yield seen
     finally:
         event.remove(db.engine, "before_cursor_execute", record)
-
-
-def _error(response: Any, status: int, scim_type: str | None = None) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    body = dict(response.json())
-    assert body["schemas"] == [ERROR_SCHEMA] and body["status"] == str(status)
-    if scim_type:
-        assert body["scimType"] == scim_type, body
-    return body
 
 
 # sorting -----------------------------------------------------------------------------
@@ -227,13 +218,13 @@ def test_sorted_index_pages_are_stable_whatever_the_count(scim: Scim, db: Any) -
 
 def test_sort_by_an_attribute_that_cannot_order_is_refused(scim: Scim) -> None:
     for sort_by in ("shoeSize", "groups", "name", "members", "urn:example:unknown:attr", "(("):
-        _error(scim.get("/Users", params={"sortBy": sort_by}), 400, "invalidFilter")
-    _error(scim.get("/Groups", params={"sortBy": "userName"}), 400, "invalidFilter")
-    _error(scim.get("/Users", params={"sortOrder": "sideways"}), 400)
+        assert_scim_error(scim.get("/Users", params={"sortBy": sort_by}), 400, "invalidFilter")
+    assert_scim_error(scim.get("/Groups", params={"sortBy": "userName"}), 400, "invalidFilter")
+    assert_scim_error(scim.get("/Users", params={"sortOrder": "sideways"}), 400)
 
 
 def test_sort_by_password_is_refused_as_sensitive(scim: Scim) -> None:
-    body = _error(scim.get("/Users", params={"sortBy": "password"}), 403, "sensitive")
+    body = assert_scim_error(scim.get("/Users", params={"sortBy": "password"}), 403, "sensitive")
     assert "hunter" not in body["detail"]
 
 
@@ -536,7 +527,7 @@ def test_filters_on_password_are_refused_as_sensitive_everywhere(scim: Scim, tex
         lambda: scim.get("/Users", params={"filter": text, "cursor": ""}),
     ]
     for request in send:
-        body = _error(request(), 403, "sensitive")
+        body = assert_scim_error(request(), 403, "sensitive")
         assert "hunter2-secret" not in body["detail"]
 
 

@@ -8,8 +8,8 @@ import pytest
 
 from enlist.services import tenancy
 from tests.conftest import Scim
+from tests.helpers import ERROR_SCHEMA, assert_scim_error
 
-ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error"
 PATCH_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 NEVER_EXISTED = "00919288221112222"
 
@@ -26,18 +26,6 @@ def user_body(user_name: str, **extra: Any) -> dict[str, Any]:
         "active": True,
         **extra,
     }
-
-
-def assert_error(response: Any, status: int, scim_type: str | None = None) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/scim+json")
-    body = dict(response.json())
-    assert body["schemas"] == [ERROR_SCHEMA]
-    assert body["status"] == str(status)
-    assert isinstance(body["detail"], str) and body["detail"]
-    if scim_type is not None:
-        assert body.get("scimType") == scim_type
-    return body
 
 
 @pytest.fixture
@@ -93,7 +81,7 @@ def test_each_account_sees_only_its_own_users_and_groups(acme, globex):
 
 
 def _not_found_detail(response: Any) -> dict[str, Any]:
-    body = assert_error(response, 404)
+    body = assert_scim_error(response, 404)
     return {k: v for k, v in body.items() if k != "detail"}
 
 
@@ -149,13 +137,13 @@ def test_foreign_or_unknown_member_is_refused_and_group_unchanged(acme, globex):
             {"op": "replace", "path": "displayName", "value": "Renamed"},
             {"op": "add", "path": "members", "value": [{"value": member}]},
         )
-        assert_error(acme.patch(f"/Groups/{group['id']}", json=add), 400)
+        assert_scim_error(acme.patch(f"/Groups/{group['id']}", json=add), 400)
         replace = patch_body({"op": "replace", "path": "members", "value": [{"value": member}]})
-        assert_error(acme.patch(f"/Groups/{group['id']}", json=replace), 400)
+        assert_scim_error(acme.patch(f"/Groups/{group['id']}", json=replace), 400)
         put = {"displayName": "Renamed", "members": [{"value": ann["id"]}, {"value": member}]}
-        assert_error(acme.put(f"/Groups/{group['id']}", json=put), 400)
+        assert_scim_error(acme.put(f"/Groups/{group['id']}", json=put), 400)
         create = {"displayName": "New Team", "members": [{"value": member}]}
-        assert_error(acme.post("/Groups", json=create), 400)
+        assert_scim_error(acme.post("/Groups", json=create), 400)
 
     after = acme.get(f"/Groups/{group['id']}").json()
     assert after["displayName"] == "Acme Team"
@@ -175,11 +163,11 @@ def test_both_accounts_may_have_a_group_named_engineering(acme, globex):
 
 def test_group_names_are_unique_per_account_case_insensitively(acme):
     acme.create_group("Engineering")
-    assert_error(
+    assert_scim_error(
         acme.post("/Groups", json={"displayName": "ENGINEERING", "members": []}), 409, "uniqueness"
     )
     other = acme.create_group("Sales")
-    assert_error(
+    assert_scim_error(
         acme.put(f"/Groups/{other['id']}", json={"displayName": "engineering"}), 409, "uniqueness"
     )
     assert acme.get("/Groups").json()["totalResults"] == 2
@@ -228,7 +216,7 @@ def test_account_without_enterprise_calendar_is_refused_everywhere(client, make_
     ]
     for method, path, body in calls:
         response = pro.request(method, path, json=body)
-        detail = assert_error(response, 403)["detail"]
+        detail = assert_scim_error(response, 403)["detail"]
         assert "Enterprise" in detail, (method, path, detail)
 
 
@@ -261,13 +249,17 @@ def test_unlinked_domain_refuses_group_writes_but_not_user_writes(client, make_t
     assert listed.status_code == 200 and listed.json()["totalResults"] == 0
 
 
-def test_secret_of_an_unlinked_second_domain_cannot_change_or_delete_groups(scim, client, db):
+def test_secret_of_an_unlinked_second_domain_cannot_change_or_delete_groups(
+    scim, client, db, settings
+):
     """The account's example.com is linked; a secret made for its unlinked second domain may
     still see the account's groups but not write them, DELETE included."""
     alice = scim.create_user("alice@example.com")
     group = scim.create_group("Eng", [alice["id"]])
     tenancy.add_domain(db, scim.tenant.account_id, "example.org", verified=True)
-    other = tenancy.create_secret(db, "example.org", scim.tenant.account_id)
+    other = tenancy.create_secret(
+        db, "example.org", scim.tenant.account_id, secret_key=settings.secret_key
+    )
     headers = {"Authorization": f"Bearer {other.secret}"}
 
     listed = client.get("/scim/v2/Groups", headers=headers)
@@ -284,7 +276,7 @@ def test_secret_of_an_unlinked_second_domain_cannot_change_or_delete_groups(scim
     ]
     for method, path, body in writes:
         response = client.request(method, path, headers=headers, json=body)
-        detail = assert_error(response, 400)["detail"]
+        detail = assert_scim_error(response, 400)["detail"]
         assert "not linked to an organization" in detail, (method, detail)
 
     after = scim.get(f"/Groups/{group['id']}").json()
@@ -300,17 +292,17 @@ def test_secret_of_an_unlinked_second_domain_cannot_change_or_delete_groups(scim
 
 def test_user_name_and_emails_must_be_on_verified_trusted_domains(scim):
     body = scim.post("/Users", json=user_body("eve@evil.com"))
-    detail = assert_error(body, 400, "invalidValue")["detail"]
+    detail = assert_scim_error(body, 400, "invalidValue")["detail"]
     assert "trusted domain" in detail
 
     mixed = user_body("ann@example.com")
     mixed["emails"].append({"value": "ann@evil.com", "type": "home"})
-    assert_error(scim.post("/Users", json=mixed), 400, "invalidValue")
+    assert_scim_error(scim.post("/Users", json=mixed), 400, "invalidValue")
 
     lookalike = user_body("ann@notexample.com")
-    assert_error(scim.post("/Users", json=lookalike), 400, "invalidValue")
+    assert_scim_error(scim.post("/Users", json=lookalike), 400, "invalidValue")
     sub = user_body("ann@sub.example.com")
-    assert_error(scim.post("/Users", json=sub), 400, "invalidValue")
+    assert_scim_error(scim.post("/Users", json=sub), 400, "invalidValue")
 
     upper = scim.post("/Users", json=user_body("Ann@EXAMPLE.COM"))
     assert upper.status_code == 201, upper.text
@@ -318,18 +310,18 @@ def test_user_name_and_emails_must_be_on_verified_trusted_domains(scim):
 
 
 def test_another_accounts_domain_is_not_trusted(acme, globex):
-    assert_error(acme.post("/Users", json=user_body("gus@globex.com")), 400, "invalidValue")
+    assert_scim_error(acme.post("/Users", json=user_body("gus@globex.com")), 400, "invalidValue")
     ann = acme.create_user("ann@acme.com")
     body = patch_body(
         {"op": "add", "path": "emails", "value": [{"value": "ann@globex.com", "type": "other"}]}
     )
-    assert_error(acme.patch(f"/Users/{ann['id']}", json=body), 400, "invalidValue")
+    assert_scim_error(acme.patch(f"/Users/{ann['id']}", json=body), 400, "invalidValue")
     assert globex.get("/Users").json()["totalResults"] == 0
 
 
 def test_unverified_domain_does_not_count_as_trusted(scim, db):
     tenancy.add_domain(db, scim.tenant.account_id, "pending.com")
-    assert_error(scim.post("/Users", json=user_body("ann@pending.com")), 400, "invalidValue")
+    assert_scim_error(scim.post("/Users", json=user_body("ann@pending.com")), 400, "invalidValue")
     tenancy.add_domain(db, scim.tenant.account_id, "second.com", verified=True)
     assert scim.post("/Users", json=user_body("ann@second.com")).status_code == 201
 
@@ -339,10 +331,10 @@ def test_foreign_email_is_refused_by_put_and_patch_and_nothing_changes(scim):
     before = scim.get(f"/Users/{user['id']}").json()
 
     put = scim.put(f"/Users/{user['id']}", json=user_body("ann@evil.com", displayName="Eve"))
-    assert_error(put, 400, "invalidValue")
+    assert_scim_error(put, 400, "invalidValue")
     put_email = user_body("ann@example.com", displayName="Eve")
     put_email["emails"] = [{"value": "ann@evil.com", "primary": True}]
-    assert_error(scim.put(f"/Users/{user['id']}", json=put_email), 400, "invalidValue")
+    assert_scim_error(scim.put(f"/Users/{user['id']}", json=put_email), 400, "invalidValue")
 
     patches = [
         patch_body(
@@ -357,7 +349,7 @@ def test_foreign_email_is_refused_by_put_and_patch_and_nothing_changes(scim):
         patch_body({"op": "add", "value": {"emails": [{"value": "x@evil.com"}]}}),
     ]
     for body in patches:
-        assert_error(scim.patch(f"/Users/{user['id']}", json=body), 400, "invalidValue")
+        assert_scim_error(scim.patch(f"/Users/{user['id']}", json=body), 400, "invalidValue")
 
     after = scim.get(f"/Users/{user['id']}").json()
     assert after == before
@@ -370,14 +362,16 @@ def test_revoked_secret_is_refused(scim, db):
     assert scim.get("/Users").status_code == 200
     tenancy.revoke_secret(db, scim.tenant.secret_id)
     response = scim.get("/Users")
-    assert_error(response, 401)
-    assert_error(scim.post("/Users", json=user_body("ann@example.com")), 401)
+    assert_scim_error(response, 401)
+    assert_scim_error(scim.post("/Users", json=user_body("ann@example.com")), 401)
 
 
-def test_rotated_secret_keeps_working_while_old_one_is_revoked(scim, db, client):
-    fresh = tenancy.create_secret(db, scim.tenant.domain, scim.tenant.account_id)
+def test_rotated_secret_keeps_working_while_old_one_is_revoked(scim, db, client, settings):
+    fresh = tenancy.create_secret(
+        db, scim.tenant.domain, scim.tenant.account_id, secret_key=settings.secret_key
+    )
     tenancy.revoke_secret(db, scim.tenant.secret_id)
-    assert_error(scim.get("/Users"), 401)
+    assert_scim_error(scim.get("/Users"), 401)
     response = client.get("/scim/v2/Users", headers={"Authorization": f"Bearer {fresh.secret}"})
     assert response.status_code == 200, response.text
 
@@ -414,17 +408,17 @@ def test_missing_or_malformed_authorization_is_401(client, tenant, headers):
         ("GET", "/scim/v2/ServiceProviderConfig", None),
     ):
         response = client.request(method, path, headers=headers, json=body)
-        assert_error(response, 401)
+        assert_scim_error(response, 401)
         assert "bearer" in response.headers.get("www-authenticate", "").lower()
 
 
 def test_secret_with_wrong_case_or_extra_text_is_refused(client, tenant):
     assert client.get("/scim/v2/Users", headers=tenant.headers).status_code == 200
-    assert_error(
+    assert_scim_error(
         client.get("/scim/v2/Users", headers={"Authorization": f"Bearer {tenant.token.upper()}"}),
         401,
     )
-    assert_error(
+    assert_scim_error(
         client.get("/scim/v2/Users", headers={"Authorization": f"Bearer {tenant.token}x"}), 401
     )
     assert (

@@ -8,19 +8,13 @@ from typing import Any
 import pytest
 
 from tests.conftest import Scim
+from tests.helpers import assert_scim_error
 
 PATCH_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
-ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error"
 
 
 def _patch(*operations: dict[str, Any]) -> dict[str, Any]:
     return {"schemas": [PATCH_SCHEMA], "Operations": list(operations)}
-
-
-def _precondition_failed(response: Any) -> None:
-    assert response.status_code == 412, response.text
-    body = response.json()
-    assert body["schemas"] == [ERROR_SCHEMA] and body["status"] == "412"
 
 
 def _etag_matches_meta(response: Any) -> str:
@@ -111,28 +105,30 @@ def test_if_match_naming_another_version_refuses_every_write_with_412(
     group = scim.create_group("Eng")
     headers = {"If-Match": if_match}
 
-    _precondition_failed(
-        scim.put(f"/Users/{user['id']}", json={"userName": "ann@example.com"}, headers=headers)
+    assert_scim_error(
+        scim.put(f"/Users/{user['id']}", json={"userName": "ann@example.com"}, headers=headers), 412
     )
-    _precondition_failed(
+    assert_scim_error(
         scim.patch(
             f"/Users/{user['id']}",
             json=_patch({"op": "replace", "path": "title", "value": "X"}),
             headers=headers,
-        )
+        ),
+        412,
     )
-    _precondition_failed(scim.delete(f"/Users/{user['id']}", headers=headers))
-    _precondition_failed(
-        scim.put(f"/Groups/{group['id']}", json={"displayName": "Ops"}, headers=headers)
+    assert_scim_error(scim.delete(f"/Users/{user['id']}", headers=headers), 412)
+    assert_scim_error(
+        scim.put(f"/Groups/{group['id']}", json={"displayName": "Ops"}, headers=headers), 412
     )
-    _precondition_failed(
+    assert_scim_error(
         scim.patch(
             f"/Groups/{group['id']}",
             json=_patch({"op": "replace", "path": "displayName", "value": "Ops"}),
             headers=headers,
-        )
+        ),
+        412,
     )
-    _precondition_failed(scim.delete(f"/Groups/{group['id']}", headers=headers))
+    assert_scim_error(scim.delete(f"/Groups/{group['id']}", headers=headers), 412)
 
     # nothing changed
     assert scim.get(f"/Users/{user['id']}").json()["title"] == "Chef"
@@ -149,8 +145,8 @@ def test_the_second_of_two_writes_from_the_same_version_gets_412(scim: Scim) -> 
         scim.patch(f"/Groups/{group['id']}", json=body, headers={"If-Match": version}).status_code
         == 204
     )
-    _precondition_failed(
-        scim.patch(f"/Groups/{group['id']}", json=body, headers={"If-Match": version})
+    assert_scim_error(
+        scim.patch(f"/Groups/{group['id']}", json=body, headers={"If-Match": version}), 412
     )
 
 
@@ -178,7 +174,7 @@ def test_get_with_if_none_match_of_the_current_version_answers_304(scim: Scim) -
 
 def test_get_with_if_match_of_another_version_answers_412(scim: Scim) -> None:
     user = scim.create_user("ann@example.com")
-    _precondition_failed(scim.get(f"/Users/{user['id']}", headers={"If-Match": 'W/"999"'}))
+    assert_scim_error(scim.get(f"/Users/{user['id']}", headers={"If-Match": 'W/"999"'}), 412)
     assert (
         scim.get(f"/Users/{user['id']}", headers={"If-Match": user["meta"]["version"]}).status_code
         == 200
@@ -190,34 +186,36 @@ def test_if_none_match_star_refuses_to_overwrite_an_existing_resource(scim: Scim
     group = scim.create_group("Eng")
     star = {"If-None-Match": "*"}
 
-    _precondition_failed(
-        scim.put(f"/Users/{user['id']}", json={"userName": "ann@example.com"}, headers=star)
+    assert_scim_error(
+        scim.put(f"/Users/{user['id']}", json={"userName": "ann@example.com"}, headers=star), 412
     )
-    _precondition_failed(
+    assert_scim_error(
         scim.patch(
             f"/Users/{user['id']}",
             json=_patch({"op": "replace", "path": "title", "value": "X"}),
             headers=star,
-        )
+        ),
+        412,
     )
-    _precondition_failed(
-        scim.put(f"/Groups/{group['id']}", json={"displayName": "Ops"}, headers=star)
+    assert_scim_error(
+        scim.put(f"/Groups/{group['id']}", json={"displayName": "Ops"}, headers=star), 412
     )
-    _precondition_failed(
+    assert_scim_error(
         scim.patch(
             f"/Groups/{group['id']}",
             json=_patch({"op": "replace", "path": "displayName", "value": "Ops"}),
             headers=star,
-        )
+        ),
+        412,
     )
-    _precondition_failed(scim.delete(f"/Users/{user['id']}", headers=star))
+    assert_scim_error(scim.delete(f"/Users/{user['id']}", headers=star), 412)
     assert scim.get(f"/Users/{user['id']}").json()["title"] == "Chef"
     assert scim.get(f"/Groups/{group['id']}").json()["displayName"] == "Eng"
 
     # naming the current version refuses too; naming an old one does not
     current = {"If-None-Match": user["meta"]["version"]}
-    _precondition_failed(
-        scim.put(f"/Users/{user['id']}", json={"userName": "ann@example.com"}, headers=current)
+    assert_scim_error(
+        scim.put(f"/Users/{user['id']}", json={"userName": "ann@example.com"}, headers=current), 412
     )
     old = scim.put(
         f"/Users/{user['id']}",

@@ -11,6 +11,7 @@ from scim2_models import ScimFilter, User
 from scim2_models.exceptions import SCIMException
 from sqlalchemy import delete
 
+from enlist.config import Settings
 from enlist.domain.errors import InvalidFilter
 from enlist.domain.model import Email, Tenant, UserFields
 from enlist.scim.documents import user_document
@@ -194,8 +195,8 @@ def _replace_users(db: Database, tenant: Tenant, people: list[UserFields]) -> No
 
 
 @pytest.fixture
-def acting(db: Database, tenant: Any) -> Tenant:
-    return tenancy.authenticate(db, tenant.token)
+def acting(db: Database, tenant: Any, settings: Settings) -> Tenant:
+    return tenancy.authenticate(db, tenant.token, settings.secret_key)
 
 
 @settings(

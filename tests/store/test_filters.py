@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, event, text
 
+from enlist.config import Settings
 from enlist.domain.errors import InvalidFilter, Sensitive
 from enlist.domain.model import Email, Tenant, User, UserFields
 from enlist.scim.reading import parse_filter
@@ -62,8 +63,8 @@ EVERYONE = {"alice", "bob", "carol", "carl", "dave"}
 
 
 @pytest.fixture
-def people(db: Database, tenant: Any) -> People:
-    found = People(db, tenancy.authenticate(db, tenant.token))
+def people(db: Database, tenant: Any, settings: Settings) -> People:
+    found = People(db, tenancy.authenticate(db, tenant.token, settings.secret_key))
     found.add(
         "alice",
         "Alice.Smith@example.com",
@@ -402,7 +403,9 @@ def test_text_ordering_is_by_code_point_whatever_the_database_collation(
     account_id = tenancy.create_account(db, "Icu", "admin@example.com")
     tenancy.create_calendar(db, account_id, "Icu calendar", "enterprise")
     tenancy.add_domain(db, account_id, "example.com", verified=True)
-    acting = tenancy.authenticate(db, tenancy.create_secret(db, "example.com", account_id).secret)
+    key = "a key of this test's own database"
+    secret = tenancy.create_secret(db, "example.com", account_id, secret_key=key).secret
+    acting = tenancy.authenticate(db, secret, key)
     found = People(db, acting)
     found.add(
         "upper", "Zed@example.com", external_id="Ext-A", emails=[Email("zed@example.com", "Work")]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from starlette.responses import Response
 
 from enlist.admin.providers import choices, guide_for
-from enlist.admin.site import PRESESSION_COOKIE, SESSION_COOKIE, Handler, Visit
+from enlist.admin.visit import PRESESSION_COOKIE, SESSION_COOKIE, Admin, PageRoute, Visit
 from enlist.domain.errors import EnlistError, RateLimited, Unauthorized
 from enlist.domain.model import Plan
 from enlist.services import activity, directory, sessions, tenancy
@@ -34,10 +36,9 @@ def _sign_in_form(
         visit.presession = visit.site.new_presession()
         visit.cookies_to_set.append((PRESESSION_COOKIE, visit.presession, 3600))
     next_path = visit.field("next") or visit.param("next")
-    response = visit.render(
+    return visit.render(
         "sign_in.html", status_code=status, error=error, email=email, next=_safe_next(next_path)
     )
-    return response
 
 
 def sign_in(visit: Visit) -> Response:
@@ -60,7 +61,7 @@ def sign_in(visit: Visit) -> Response:
     lifetime = int(sessions.SESSION_LIFETIME.total_seconds())
     visit.site.set_cookie(visit.request, response, SESSION_COOKIE, cookie, lifetime)
     response.delete_cookie(PRESESSION_COOKIE, path="/")
-    visit.admin = visit.site.signed_in_as(signed_in, session.token)
+    visit.admin = Admin.of(signed_in, session.token)
     visit.record(
         "admin.sign_in",
         "success",
@@ -117,7 +118,10 @@ def overview(visit: Visit, status: int = 200, provider_error: str | None = None)
         {
             "done": bool(active_secrets),
             "title": "A SCIM secret in your identity provider",
-            "text": f"Create it on the domain's page and paste it into {guide.label} with the SCIM base URL.",
+            "text": (
+                f"Create it on the domain's page and paste it into {guide.label} "
+                "with the SCIM base URL."
+            ),
             "href": f"/domains/{verified[0].id}" if verified else "/domains",
             "action": "Add a SCIM secret",
         },
@@ -151,14 +155,14 @@ def change_provider(visit: Visit) -> Response:
     try:
         provider = tenancy.set_account_provider(visit.db, visit.account_id, chosen)
     except EnlistError as refused:
-        visit.record(
+        return visit.refuse(
+            refused,
             "account.provider",
-            "refused",
-            f"Refused to set the identity provider to {chosen!r}: {refused.detail}",
+            f"Refused to set the identity provider to {chosen!r}",
+            partial(overview, visit),
             resource_type="Account",
             resource_id=visit.account_id,
         )
-        return overview(visit, 400, refused.detail)
     after = guide_for(provider)
     visit.record(
         "account.provider",
@@ -193,14 +197,14 @@ def add_calendar(visit: Visit) -> Response:
     try:
         calendar_id = tenancy.create_calendar(visit.db, visit.account_id, name, plan)
     except EnlistError as refused:
-        visit.record(
+        return visit.refuse(
+            refused,
             "calendar.create",
-            "refused",
-            f"Refused to add calendar {name!r}: {refused.detail}",
+            f"Refused to add calendar {name!r}",
+            partial(calendars_page, visit),
             resource_type="Calendar",
             resource_name=name or None,
         )
-        return calendars_page(visit, 400, refused.detail)
     visit.record(
         "calendar.create",
         "success",
@@ -243,13 +247,13 @@ def add_organization(visit: Visit) -> Response:
     try:
         organization_id = tenancy.create_organization(visit.db, visit.account_id, name)
     except EnlistError as refused:
-        visit.record(
+        return visit.refuse(
+            refused,
             "organization.create",
-            "refused",
-            f"Refused to add organization: {refused.detail}",
+            "Refused to add organization",
+            partial(organizations_page, visit),
             resource_type="Organization",
         )
-        return organizations_page(visit, 400, refused.detail)
     visit.record(
         "organization.create",
         "success",
@@ -283,7 +287,7 @@ def organization_page(visit: Visit) -> Response:
     )
 
 
-ROUTES: list[tuple[str, list[str], Handler, bool]] = [
+ROUTES: list[PageRoute] = [
     ("/sign-in", ["GET"], sign_in_page, True),
     ("/sign-in", ["POST"], sign_in, True),
     ("/sign-out", ["POST"], sign_out, False),

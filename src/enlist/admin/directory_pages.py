@@ -6,7 +6,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from enlist.admin.site import Handler, Visit
+from enlist.admin.visit import PageRoute, Visit
 from enlist.domain.activity import Entry
 from enlist.services import activity, directory, tenancy
 
@@ -161,7 +161,7 @@ def activity_page(visit: Visit) -> Response:
     )
 
 
-ROUTES: list[tuple[str, list[str], Handler, bool]] = [
+ROUTES: list[PageRoute] = [
     ("/users", ["GET"], users_page, False),
     ("/users/{id}", ["GET"], user_page, False),
     ("/groups", ["GET"], groups_page, False),

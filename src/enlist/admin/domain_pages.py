@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from functools import partial
 
 from starlette.responses import Response
 
 from enlist.admin.providers import SetupGuide, guide_for
-from enlist.admin.site import Handler, Visit
+from enlist.admin.visit import PageRoute, Visit
 from enlist.dns import TxtResolver
 from enlist.domain.errors import EnlistError, NotFound
+from enlist.domain.tenancy import TrustedDomain
 from enlist.services import tenancy
-
-if TYPE_CHECKING:
-    from enlist.store.accounts import DomainRow
 
 
 def domains_page(visit: Visit, status: int = 200, error: str | None = None) -> Response:
@@ -50,14 +48,14 @@ def add_domain(visit: Visit) -> Response:
     try:
         domain = tenancy.add_domain(visit.db, visit.account_id, name)
     except EnlistError as refused:
-        visit.record(
+        return visit.refuse(
+            refused,
             "domain.add",
-            "refused",
-            f"Refused to add the domain {name!r}: {refused.detail}",
+            f"Refused to add the domain {name!r}",
+            partial(domains_page, visit),
             resource_type="Domain",
             resource_name=name or None,
         )
-        return domains_page(visit, 400, refused.detail)
     visit.record(
         "domain.add",
         "success",
@@ -77,13 +75,13 @@ def _guide(visit: Visit) -> SetupGuide:
     return guide_for(tenancy.account_provider(visit.db, visit.account_id))
 
 
-def _domain(visit: Visit) -> DomainRow:
+def _domain(visit: Visit) -> TrustedDomain:
     return tenancy.account_domain(visit.db, visit.account_id, visit.request.path_params["id"])
 
 
 def _domain_page(
     visit: Visit,
-    domain: DomainRow,
+    domain: TrustedDomain,
     *,
     status: int = 200,
     verify_error: str | None = None,
@@ -118,19 +116,19 @@ def verify_domain(visit: Visit) -> Response:
     domain = _domain(visit)
     if domain.verified:
         return visit.redirect(f"/domains/{domain.id}", f"{domain.name} is already verified.")
-    lookup = TxtResolver(visit.site.settings.dns_server)
+    lookup = TxtResolver(visit.settings.dns_server)
     try:
         verified = tenancy.verify_domain(visit.db, domain.name, lookup, visit.account_id)
     except EnlistError as refused:
-        visit.record(
+        return visit.refuse(
+            refused,
             "domain.verify",
-            "refused",
-            f"Could not verify {domain.name}: {refused.detail}",
+            f"Could not verify {domain.name}",
+            lambda status, error: _domain_page(visit, domain, status=status, verify_error=error),
             resource_type="Domain",
             resource_id=domain.id,
             resource_name=domain.name,
         )
-        return _domain_page(visit, domain, status=400, verify_error=refused.detail)
     visit.record(
         "domain.verify",
         "success",
@@ -165,21 +163,28 @@ def save_domain(visit: Visit) -> Response:
             )
             changed.append(f"linked to {organization.name}")
         created = (
-            tenancy.create_secret(visit.db, domain.name, visit.account_id) if add_secret else None
+            tenancy.create_secret(
+                visit.db,
+                domain.name,
+                visit.account_id,
+                secret_key=visit.settings.secret_key,
+            )
+            if add_secret
+            else None
         )
     except NotFound:
         raise
     except EnlistError as refused:
         what = "add a SCIM secret to" if add_secret else "save"
-        visit.record(
+        return visit.refuse(
+            refused,
             "secret.create" if add_secret else "domain.link",
-            "refused",
-            f"Could not {what} {domain.name}: {refused.detail}",
+            f"Could not {what} {domain.name}",
+            lambda status, error: _domain_page(visit, domain, status=status, save_error=error),
             resource_type="Secret" if add_secret else "Domain",
             resource_id=domain.id,
             resource_name=domain.name,
         )
-        return _domain_page(visit, domain, status=400, save_error=refused.detail)
     if created is None:
         message = f"Saved: {domain.name} is {changed[0]}." if changed else "Nothing was changed."
         return visit.redirect(f"/domains/{domain.id}", message)
@@ -230,7 +235,7 @@ def revoke_secret(visit: Visit) -> Response:
     )
 
 
-ROUTES: list[tuple[str, list[str], Handler, bool]] = [
+ROUTES: list[PageRoute] = [
     ("/domains", ["GET"], domains_page, False),
     ("/domains", ["POST"], add_domain, False),
     ("/domains/{id}", ["GET"], domain_page, False),

@@ -41,7 +41,10 @@ GUIDES: dict[Provider, SetupGuide] = {
         "Tenant URL",
         "Secret Token",
         (
-            "In the Microsoft Entra admin center, open Enterprise applications › your app › Provisioning.",
+            (
+                "In the Microsoft Entra admin center, open Enterprise applications › your app › "
+                "Provisioning."
+            ),
             "Provisioning Mode: Automatic.",
             "Under Admin Credentials, Tenant URL: paste the SCIM base URL.",
             "Secret Token: paste the secret.",
@@ -74,11 +77,17 @@ GUIDES: dict[Provider, SetupGuide] = {
         "Base URL",
         "Token Key",
         (
-            "In the JumpCloud Admin Portal, open SSO Applications › your app › Identity Management.",
+            (
+                "In the JumpCloud Admin Portal, open SSO Applications › your app › "
+                "Identity Management."
+            ),
             "SCIM version: SCIM 2.0.",
             "Base URL: paste the SCIM base URL.",
             "Token Key: paste the secret (JumpCloud sends it as a Bearer token).",
-            "Press Test Connection, then Activate and Save. Bind user groups to the app to provision them.",
+            (
+                "Press Test Connection, then Activate and Save. "
+                "Bind user groups to the app to provision them."
+            ),
         ),
     ),
     Provider.google: SetupGuide(
@@ -87,11 +96,17 @@ GUIDES: dict[Provider, SetupGuide] = {
         "SCIM endpoint URL",
         "Access token",
         (
-            "In the Google Admin console, open Apps › Web and mobile apps › your app › Auto-provisioning.",
+            (
+                "In the Google Admin console, open Apps › Web and mobile apps › your app › "
+                "Auto-provisioning."
+            ),
             "Where Google asks for the app's SCIM endpoint, paste the SCIM base URL.",
             "Where it asks for an access token, paste the secret.",
             "Map Username to the user's primary email address.",
-            "Choose the organizational units or groups to provision, then turn Auto-provisioning on.",
+            (
+                "Choose the organizational units or groups to provision, "
+                "then turn Auto-provisioning on."
+            ),
         ),
     ),
     Provider.generic: SetupGuide(
@@ -100,7 +115,10 @@ GUIDES: dict[Provider, SetupGuide] = {
         "SCIM base URL",
         "Authorization: Bearer",
         (
-            "SCIM base URL: paste it; the client adds /Users, /Groups, /ServiceProviderConfig and so on.",
+            (
+                "SCIM base URL: paste it; the client adds /Users, /Groups, "
+                "/ServiceProviderConfig and so on."
+            ),
             "Authentication: send the secret in the header Authorization: Bearer <secret>.",
             "userName: the person's work email, on a verified trusted domain.",
             (

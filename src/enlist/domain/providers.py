@@ -26,5 +26,3 @@ LABELS: dict[Provider, str] = {
     Provider.google: "Google Workspace",
     Provider.generic: "Another SCIM 2.0 client",
 }
-
-DEFAULT = Provider.okta

@@ -224,7 +224,7 @@ class ScimApi:
         found = _BEARER.match(call.headers.get("authorization", ""))
         if found is None:
             raise Unauthorized("Send the SCIM secret as 'Authorization: Bearer <secret>'.")
-        tenant = tenancy.authenticate(self.db, found.group(1))
+        tenant = tenancy.authenticate(self.db, found.group(1), self.settings.secret_key)
         verdict = self.limiter.take(tenant.secret_id)
         if not verdict.allowed:
             raise RateLimited(

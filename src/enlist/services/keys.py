@@ -14,7 +14,7 @@ _lock = threading.Lock()
 
 
 def server_key(db: Database, name: str, configured: str = "") -> bytes:
-    """The key called `name`: `configured` when given, else the database's (created on first use)."""
+    """The key called `name`: `configured` when set, else the database's (made on first use)."""
     if configured:
         return configured.encode("utf-8")
     found = db.constants.get(name)

@@ -14,10 +14,11 @@ from datetime import datetime, timedelta
 
 from enlist.clock import now
 from enlist.domain.errors import RateLimited, Unauthorized
+from enlist.domain.tenancy import AdminSession
 from enlist.services import tenancy
 from enlist.services.keys import server_key
 from enlist.store.db import Database
-from enlist.store.sessions import SessionRow, SessionStore
+from enlist.store.sessions import SessionStore
 
 SESSION_KEY_NAME = "session"
 SESSION_LIFETIME = timedelta(hours=12)
@@ -61,7 +62,8 @@ def _check_limit(
         wait = (oldest or moment) + limit.window - moment
         minutes = max(1, math.ceil(wait.total_seconds() / 60))
         raise RateLimited(
-            f"Too many failed sign-in attempts. Try again in {minutes} minute{'s' if minutes > 1 else ''}.",
+            "Too many failed sign-in attempts. "
+            f"Try again in {minutes} minute{'s' if minutes > 1 else ''}.",
             retry_after=max(1, math.ceil(wait.total_seconds())),
         )
 
@@ -108,7 +110,7 @@ def forget_failed_sign_ins(db: Database, email: str) -> None:
         SessionStore(conn).clear_failures(_keys(email, None)[0])
 
 
-def current_session(db: Database, token: str) -> SessionRow | None:
+def current_session(db: Database, token: str) -> AdminSession | None:
     """Who a session token belongs to, while it has not expired or been signed out."""
     if not token or len(token) > 200:
         return None

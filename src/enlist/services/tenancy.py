@@ -10,16 +10,18 @@ import secrets as random_secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache
 
 from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.exc import IntegrityError
 
 from enlist.clock import now
 from enlist.domain.errors import Conflict, InvalidValue, NotFound, Unauthorized
 from enlist.domain.model import Plan, Tenant
 from enlist.domain.providers import Provider
-from enlist.store.accounts import AccountStore, DomainRow, SecretRow, as_utc
+from enlist.domain.tenancy import Calendar, Organization, ScimSecret, TrustedDomain
+from enlist.services.keys import server_key
+from enlist.store.accounts import AccountStore
 from enlist.store.db import Database
 
 TXT_PREFIX = "enlist-domain-verification="
@@ -48,6 +50,13 @@ def create_account(db: Database, name: str, email: str, password: str | None = N
         return store.add_account(name, email, password_hash)
 
 
+def find_account(db: Database, email: str) -> str | None:
+    """The id of the account whose admin signs in with this email, if there is one."""
+    with db.read() as conn:
+        account = AccountStore(conn).account_by_email(email.strip())
+    return str(account["id"]) if account else None
+
+
 def check_password(db: Database, email: str, password: str) -> str | None:
     """The account id when the admin's email and password match, else None."""
     with db.read() as conn:
@@ -58,7 +67,7 @@ def check_password(db: Database, email: str, password: str) -> str | None:
         return None
     try:
         hasher.verify(account["password_hash"], password)
-    except Exception:
+    except (VerificationError, InvalidHashError):  # a wrong password, or a hash we cannot read
         return None
     return str(account["id"])
 
@@ -103,7 +112,7 @@ def normalize_domain(name: str) -> str:
     return domain
 
 
-def txt_record(domain: DomainRow) -> str:
+def txt_record(domain: TrustedDomain) -> str:
     return f"{TXT_PREFIX}{domain.txt_token}"
 
 
@@ -111,7 +120,9 @@ def _verified_elsewhere(store: AccountStore, name: str, account_id: str) -> bool
     return any(d.verified and d.account_id != account_id for d in store.domains_named(name))
 
 
-def add_domain(db: Database, account_id: str, name: str, *, verified: bool = False) -> DomainRow:
+def add_domain(
+    db: Database, account_id: str, name: str, *, verified: bool = False
+) -> TrustedDomain:
     domain = normalize_domain(name)
     with db.write() as conn:
         store = AccountStore(conn)
@@ -132,7 +143,7 @@ def add_domain(db: Database, account_id: str, name: str, *, verified: bool = Fal
             raise Conflict(f"The domain {domain} is already on this account.") from None
 
 
-def domain_for(db: Database, name: str, account_id: str | None = None) -> DomainRow:
+def domain_for(db: Database, name: str, account_id: str | None = None) -> TrustedDomain:
     """One domain by name: the account's own, else the verified one, else the only one."""
     domain = normalize_domain(name)
     with db.read() as conn:
@@ -151,7 +162,7 @@ def domain_for(db: Database, name: str, account_id: str | None = None) -> Domain
 
 def verify_domain(
     db: Database, name: str, lookup: TxtLookup, account_id: str | None = None
-) -> DomainRow:
+) -> TrustedDomain:
     """Look for the domain's TXT record; mark it verified when the token is published.
 
     Raises InvalidValue with what was found when the record is missing or wrong.
@@ -184,7 +195,8 @@ def verify_domain(
     if not records:
         raise InvalidValue(
             f"No TXT record was found on {domain}. Publish the TXT record "
-            f"{txt_record(candidates[0])} on {domain} and try again (DNS changes can take a few minutes)."
+            f"{txt_record(candidates[0])} on {domain} and try again "
+            "(DNS changes can take a few minutes)."
         )
     if ours:
         raise InvalidValue(
@@ -192,17 +204,18 @@ def verify_domain(
             f"{txt_record(candidates[0])}."
         )
     raise InvalidValue(
-        f"{domain} has TXT records, but none is {txt_record(candidates[0])}. Publish it and try again."
+        f"{domain} has TXT records, but none is {txt_record(candidates[0])}. "
+        "Publish it and try again."
     )
 
 
-def link_domain(db: Database, name: str, organization_id: str) -> DomainRow:
+def link_domain(db: Database, name: str, organization_id: str) -> TrustedDomain:
     with db.write() as conn:
         store = AccountStore(conn)
         organization = store.organization(organization_id)
         if organization is None:
             raise NotFound(f"There is no organization {organization_id}.")
-        account_id = organization["account_id"]
+        account_id = organization.account_id
         domain = normalize_domain(name)
         mine = [d for d in store.domains_named(domain) if d.account_id == account_id]
         if not mine:
@@ -219,20 +232,12 @@ def link_domain(db: Database, name: str, organization_id: str) -> DomainRow:
 SECRET_DIGEST_KEY = "secret-digest"
 
 
-def digest(db: Database, token: str) -> str:
-    """HMAC-SHA256 of a secret under the server key (ENLIST_SECRET_KEY, else the database's):
-    a stolen table of digests cannot be checked against guesses without the key."""
-    from enlist.services.keys import server_key
-
-    key = server_key(db, SECRET_DIGEST_KEY, _configured_secret_key())
+def digest(db: Database, token: str, secret_key: str) -> str:
+    """HMAC-SHA256 of a secret under the server key: `secret_key` (the configured
+    ENLIST_SECRET_KEY) when set, else the one kept in the database. A stolen table of
+    digests cannot be checked against guesses without the key."""
+    key = server_key(db, SECRET_DIGEST_KEY, secret_key)
     return hmac.new(key, token.encode("utf-8"), hashlib.sha256).hexdigest()
-
-
-@cache
-def _configured_secret_key() -> str:
-    from enlist.config import Settings
-
-    return Settings().secret_key
 
 
 EXPIRY_WARNING = timedelta(days=14)
@@ -252,10 +257,16 @@ def expiry_warning(expires_at: datetime | None, moment: datetime | None = None) 
         return None
     left = expires_at - (moment or now())
     if left <= timedelta(0):
-        return f"Expired on {expires_at:%Y-%m-%d %H:%M} UTC: create a new secret and paste it into your identity provider."
+        return (
+            f"Expired on {expires_at:%Y-%m-%d %H:%M} UTC: "
+            "create a new secret and paste it into your identity provider."
+        )
     if left <= EXPIRY_WARNING:
         days = max(1, math.ceil(left / timedelta(days=1)))
-        return f"Expires in {days} day{'s' if days != 1 else ''} ({expires_at:%Y-%m-%d}): rotate it now to avoid a provisioning outage."
+        return (
+            f"Expires in {days} day{'s' if days != 1 else ''} ({expires_at:%Y-%m-%d}): "
+            "rotate it now to avoid a provisioning outage."
+        )
     return None
 
 
@@ -264,19 +275,22 @@ def create_secret(
     domain_name: str,
     account_id: str | None = None,
     *,
+    secret_key: str,
     expires_in_days: int | None = None,
 ) -> NewSecret:
-    """A fresh secret for a verified domain; the plain value exists only in the return value."""
+    """A fresh secret for a verified domain, digested under `secret_key` (see `digest`);
+    the plain value exists only in the return value."""
     if expires_in_days is not None and not 1 <= expires_in_days <= 3650:
         raise InvalidValue("A secret's lifetime must be between 1 and 3650 days.")
     expires_at = now() + timedelta(days=expires_in_days) if expires_in_days else None
     domain = domain_for(db, domain_name, account_id)
     if not domain.verified:
         raise InvalidValue(
-            f"The domain {domain.name} is not verified yet; publish its TXT record and verify it first."
+            f"The domain {domain.name} is not verified yet; "
+            "publish its TXT record and verify it first."
         )
     token = SECRET_PREFIX + random_secrets.token_urlsafe(32)  # 256 bits
-    hashed = digest(db, token)  # before the write: the key may need a write of its own
+    hashed = digest(db, token, secret_key)  # before the write: the key may need a write of its own
     with db.write() as conn:
         secret_id = AccountStore(conn).add_secret(
             domain.account_id, domain.id, hashed, token[:8] + "…", expires_at
@@ -293,12 +307,13 @@ def revoke_secret(db: Database, secret_id: str, account_id: str | None = None) -
         store.revoke_secret(secret_id)
 
 
-def authenticate(db: Database, token: str) -> Tenant:
-    """The tenant a bearer secret acts for; Unauthorized for anything else."""
+def authenticate(db: Database, token: str, secret_key: str) -> Tenant:
+    """The tenant a bearer secret acts for; Unauthorized for anything else (also for a
+    secret digested under another key than `secret_key`)."""
     token = token.strip()
     if not token.startswith(SECRET_PREFIX) or len(token) > 200:
         raise Unauthorized("The bearer token is not a valid Enlist SCIM secret.")
-    wanted = digest(db, token)
+    wanted = digest(db, token, secret_key)
     with db.read() as conn:
         found = AccountStore(conn).tenant_for_digest(wanted)
     if found is None or not hmac.compare_digest(found[1], wanted):
@@ -316,40 +331,15 @@ def authenticate(db: Database, token: str) -> Tenant:
     return tenant
 
 
-def trusted_domains(db: Database, account_id: str) -> list[str]:
-    with db.read() as conn:
-        return AccountStore(conn).verified_domain_names(account_id)
-
-
 def set_password(db: Database, account_id: str, password: str) -> None:
-    from sqlalchemy import update
-
-    from enlist.store.tables import accounts
-
+    """Give the account's admin a new password (the old one stops working)."""
+    password_hash = _hasher().hash(password)  # before the write: hashing takes a while
     with db.write() as conn:
-        conn.execute(
-            update(accounts)
-            .where(accounts.c.id == account_id)
-            .values(password_hash=_hasher().hash(password))
-        )
+        if not AccountStore(conn).set_password_hash(account_id, password_hash):
+            raise NotFound(f"There is no account {account_id}.")
 
 
 # account-scoped reads and edits for the admin pages ------------------------------------
-
-
-@dataclass(frozen=True)
-class CalendarRow:
-    id: str
-    name: str
-    plan: str
-    created: datetime
-
-
-@dataclass(frozen=True)
-class OrganizationRow:
-    id: str
-    name: str
-    created: datetime
 
 
 @dataclass(frozen=True)
@@ -361,23 +351,21 @@ class SecretUse:
     domain: str
 
 
-def calendars(db: Database, account_id: str) -> list[CalendarRow]:
+def calendars(db: Database, account_id: str) -> list[Calendar]:
     with db.read() as conn:
-        rows = AccountStore(conn).calendars(account_id)
-    return [CalendarRow(r["id"], r["name"], r["plan"], as_utc(r["created"]) or now()) for r in rows]
+        return AccountStore(conn).calendars(account_id)
 
 
 def has_enterprise_calendar(db: Database, account_id: str) -> bool:
     return any(c.plan == Plan.enterprise.value for c in calendars(db, account_id))
 
 
-def organizations(db: Database, account_id: str) -> list[OrganizationRow]:
+def organizations(db: Database, account_id: str) -> list[Organization]:
     with db.read() as conn:
-        rows = AccountStore(conn).organizations(account_id)
-    return [OrganizationRow(r["id"], r["name"], as_utc(r["created"]) or now()) for r in rows]
+        return AccountStore(conn).organizations(account_id)
 
 
-def account_organization(db: Database, account_id: str, organization_id: str) -> OrganizationRow:
+def account_organization(db: Database, account_id: str, organization_id: str) -> Organization:
     """One of the account's organizations; another account's id is NotFound, like no id."""
     for organization in organizations(db, account_id):
         if organization.id == organization_id:
@@ -385,12 +373,12 @@ def account_organization(db: Database, account_id: str, organization_id: str) ->
     raise NotFound(f"There is no organization {organization_id}.")
 
 
-def domains(db: Database, account_id: str) -> list[DomainRow]:
+def domains(db: Database, account_id: str) -> list[TrustedDomain]:
     with db.read() as conn:
         return AccountStore(conn).domains(account_id)
 
 
-def account_domain(db: Database, account_id: str, domain_id: str) -> DomainRow:
+def account_domain(db: Database, account_id: str, domain_id: str) -> TrustedDomain:
     """One of the account's trusted domains; another account's id is NotFound, like no id."""
     with db.read() as conn:
         found = AccountStore(conn).domain_by_id(domain_id)
@@ -399,7 +387,7 @@ def account_domain(db: Database, account_id: str, domain_id: str) -> DomainRow:
     return found
 
 
-def domain_secrets(db: Database, account_id: str, domain_id: str) -> list[SecretRow]:
+def domain_secrets(db: Database, account_id: str, domain_id: str) -> list[ScimSecret]:
     """The domain's secrets, newest first (revoked ones too, with when)."""
     domain = account_domain(db, account_id, domain_id)
     with db.read() as conn:
@@ -419,7 +407,7 @@ def account_secrets(db: Database, account_id: str) -> dict[str, SecretUse]:
 
 def link_account_domain(
     db: Database, account_id: str, domain_id: str, organization_id: str
-) -> DomainRow:
+) -> TrustedDomain:
     """Link one of the account's domains to one of its organizations (others' ids: NotFound)."""
     domain = account_domain(db, account_id, domain_id)
     account_organization(db, account_id, organization_id)

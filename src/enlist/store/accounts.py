@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, exists, func, insert, select, update
+from sqlalchemy import Connection, bindparam, exists, insert, select, update
 
 from enlist.clock import new_id, now
 from enlist.domain.model import Plan, Tenant
+from enlist.domain.tenancy import Calendar, Organization, ScimSecret, TrustedDomain
 from enlist.store.tables import (
     accounts,
     calendars,
@@ -17,28 +17,6 @@ from enlist.store.tables import (
     scim_secrets,
     trusted_domains,
 )
-
-
-@dataclass(frozen=True)
-class DomainRow:
-    id: str
-    account_id: str
-    name: str
-    verified: bool
-    txt_token: str
-    organization_id: str | None
-    created: datetime
-
-
-@dataclass(frozen=True)
-class SecretRow:
-    id: str
-    domain_id: str
-    hint: str
-    created: datetime
-    last_used: datetime | None
-    revoked_at: datetime | None
-    expires_at: datetime | None = None
 
 
 def as_utc(moment: datetime | None) -> datetime | None:
@@ -101,9 +79,12 @@ class AccountStore:
         ).first()
         return dict(row._mapping) if row else None
 
-    def account_by_name(self, name: str) -> dict[str, Any] | None:
-        row = self.conn.execute(select(accounts).where(accounts.c.name == name)).first()
-        return dict(row._mapping) if row else None
+    def set_password_hash(self, account_id: str, password_hash: str) -> bool:
+        """Replace the admin's password hash; False when there is no such account."""
+        result = self.conn.execute(
+            update(accounts).where(accounts.c.id == account_id).values(password_hash=password_hash)
+        )
+        return bool(result.rowcount)
 
     def set_provider(self, account_id: str, provider: str) -> bool:
         """Name the account's identity provider; False when there is no such account."""
@@ -122,13 +103,15 @@ class AccountStore:
         )
         return calendar_id
 
-    def calendars(self, account_id: str) -> list[dict[str, Any]]:
+    def calendars(self, account_id: str) -> list[Calendar]:
         rows = self.conn.execute(
             select(calendars)
             .where(calendars.c.account_id == account_id)
             .order_by(calendars.c.created)
         )
-        return [dict(r._mapping) for r in rows]
+        return [
+            Calendar(r.id, r.account_id, r.name, r.plan, as_utc(r.created) or now()) for r in rows
+        ]
 
     def add_organization(self, account_id: str, name: str) -> str:
         organization_id = new_id()
@@ -139,22 +122,28 @@ class AccountStore:
         )
         return organization_id
 
-    def organization(self, organization_id: str) -> dict[str, Any] | None:
+    @staticmethod
+    def _organization(row: Any) -> Organization:
+        return Organization(row.id, row.account_id, row.name, as_utc(row.created) or now())
+
+    def organization(self, organization_id: str) -> Organization | None:
         row = self.conn.execute(
             select(organizations).where(organizations.c.id == organization_id)
         ).first()
-        return dict(row._mapping) if row else None
+        return self._organization(row) if row else None
 
-    def organizations(self, account_id: str) -> list[dict[str, Any]]:
+    def organizations(self, account_id: str) -> list[Organization]:
         rows = self.conn.execute(
             select(organizations)
             .where(organizations.c.account_id == account_id)
             .order_by(organizations.c.created)
         )
-        return [dict(r._mapping) for r in rows]
+        return [self._organization(r) for r in rows]
 
     # trusted domains ------------------------------------------------------------
-    def add_domain(self, account_id: str, name: str, txt_token: str, verified: bool) -> DomainRow:
+    def add_domain(
+        self, account_id: str, name: str, txt_token: str, verified: bool
+    ) -> TrustedDomain:
         domain_id = new_id()
         moment = now()
         self.conn.execute(
@@ -172,8 +161,8 @@ class AccountStore:
         assert found is not None
         return found
 
-    def _domain(self, row: Any) -> DomainRow:
-        return DomainRow(
+    def _domain(self, row: Any) -> TrustedDomain:
+        return TrustedDomain(
             id=row.id,
             account_id=row.account_id,
             name=row.name,
@@ -183,13 +172,13 @@ class AccountStore:
             created=as_utc(row.created) or now(),
         )
 
-    def domain_by_id(self, domain_id: str) -> DomainRow | None:
+    def domain_by_id(self, domain_id: str) -> TrustedDomain | None:
         row = self.conn.execute(
             select(trusted_domains).where(trusted_domains.c.id == domain_id)
         ).first()
         return self._domain(row) if row else None
 
-    def domains_named(self, name: str) -> list[DomainRow]:
+    def domains_named(self, name: str) -> list[TrustedDomain]:
         rows = self.conn.execute(
             select(trusted_domains)
             .where(trusted_domains.c.name == name)
@@ -197,7 +186,7 @@ class AccountStore:
         )
         return [self._domain(r) for r in rows]
 
-    def domains(self, account_id: str) -> list[DomainRow]:
+    def domains(self, account_id: str) -> list[TrustedDomain]:
         rows = self.conn.execute(
             select(trusted_domains)
             .where(trusted_domains.c.account_id == account_id)
@@ -255,14 +244,14 @@ class AccountStore:
         row = self.conn.execute(select(scim_secrets).where(scim_secrets.c.id == secret_id)).first()
         return dict(row._mapping) if row else None
 
-    def secrets_for_domain(self, domain_id: str) -> list[SecretRow]:
+    def secrets_for_domain(self, domain_id: str) -> list[ScimSecret]:
         rows = self.conn.execute(
             select(scim_secrets)
             .where(scim_secrets.c.domain_id == domain_id)
             .order_by(scim_secrets.c.created.desc())
         )
         return [
-            SecretRow(
+            ScimSecret(
                 id=r.id,
                 domain_id=r.domain_id,
                 hint=r.hint,
@@ -284,7 +273,7 @@ class AccountStore:
     def tenant_for_digest(
         self, digest: str
     ) -> tuple[Tenant, str, datetime | None, datetime | None] | None:
-        """The tenant a secret acts for, in one query: (tenant, stored digest, last used, expiry)."""
+        """The tenant a secret acts for, in one query: (tenant, stored digest, last use, expiry)."""
         row = self.conn.execute(_TENANT_FOR_DIGEST, {"digest": digest}).first()
         if row is None or not row.verified:
             return None
@@ -309,6 +298,3 @@ class AccountStore:
             )
             .values(last_used=moment)
         )
-
-    def count_accounts(self) -> int:
-        return int(self.conn.scalar(select(func.count()).select_from(accounts)) or 0)

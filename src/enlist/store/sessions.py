@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Connection, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from enlist.domain.tenancy import AdminSession
 from enlist.store.accounts import as_utc
 from enlist.store.tables import accounts, admin_sessions, server_keys, sign_in_attempts
-
-
-@dataclass(frozen=True)
-class SessionRow:
-    account_id: str
-    email: str
-    account_name: str
-    expires: datetime
 
 
 class SessionStore:
@@ -49,7 +41,7 @@ class SessionStore:
             )
         )
 
-    def session(self, digest: str, moment: datetime) -> SessionRow | None:
+    def session(self, digest: str, moment: datetime) -> AdminSession | None:
         row = self.conn.execute(
             select(
                 admin_sessions.c.account_id,
@@ -62,7 +54,7 @@ class SessionStore:
         ).first()
         if row is None:
             return None
-        return SessionRow(
+        return AdminSession(
             account_id=row.account_id,
             email=row.email,
             account_name=row.name,

@@ -1,0 +1,1 @@
+"""Events out of Enlist: where webhooks may go, how they are signed, sent and retried."""
