@@ -196,6 +196,7 @@ class ScimApi:
             tenant = self._authenticate(call)
             if call.raw is not None:  # judged only once the caller is known: 401 comes first
                 call.body = _parse_json(call.raw)
+            _refuse_nul(call)
             response = handler(call, tenant)
         except EnlistError as error:
             response, failure = from_error(error), error.detail
@@ -619,6 +620,26 @@ def _describe_changes(changes: list[Any]) -> str:
         elif isinstance(change, directory.ReplaceMembers):
             parts.append(f"set its members to {len(set(change.user_ids))} user(s)")
     return "Updated group: " + ("; ".join(parts) if parts else "no change") + "."
+
+
+def _refuse_nul(call: Call) -> None:
+    """PostgreSQL can neither keep nor compare a NUL character (U+0000): a request holding
+    one is answered before it reaches the database, the same way on every backend."""
+    if any("\x00" in value for value in call.path_params.values()):
+        raise NotFound(f"There is no resource at {call.request.url.path!r}.")
+    for name, value in call.params.multi_items():
+        if "\x00" in name or "\x00" in value:
+            raise InvalidValue(f"The query parameter {name!r} holds a NUL character (\\u0000).")
+    if call.raw is not None and b"\\u0000" in call.raw and _holds_nul(call.body):
+        raise InvalidValue("The request body holds a NUL character (\\u0000), which no value may.")
+
+
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
+    return isinstance(value, list) and any(_holds_nul(item) for item in value)
 
 
 def _parse_json(raw: bytes) -> Any:

@@ -234,4 +234,8 @@ def _operand(column: Column, op: CompareOperator, value: Any, path: AttrPath) ->
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise InvalidFilter(f"{path} holds text; compare it with a quoted string.")
     text = str(value)
+    if "\x00" in text:  # no value holds one (PostgreSQL cannot), nor can it compare with one
+        raise InvalidFilter(
+            f"{path} is compared with a NUL character (\\u0000), which no value holds."
+        )
     return text.lower() if column.kind is Kind.TEXT else text
