@@ -28,7 +28,6 @@ from scim2_models.path import (
     ValuePath,
 )
 
-from enlist.domain import schema
 from enlist.domain.errors import (
     InvalidPath,
     InvalidSyntax,
@@ -44,6 +43,7 @@ from enlist.scim.reading import (
     ENTERPRISE_CANONICAL,
     ENTERPRISE_URN,
     GROUP_URN,
+    MANAGER_WRITABLE,
     MULTI_PARTS,
     READ_ONLY,
     SUB_CANONICAL,
@@ -320,14 +320,11 @@ def _set_enterprise(ext: dict[str, Any], kind: str, part: str, sub: str | None, 
         ext[part] = None if kind == "remove" or _empty(value) else value
         return
     # manager: kept as its value, which $ref names too; displayName is the manager's own
-    writable = {
-        s.name.lower() for s in attribute.subs if s.mutability is not schema.Mutability.READ_ONLY
-    }
     if sub is not None:
         sub = sub.lower()
         if attribute.sub(sub) is None:
             raise InvalidPath(f"{part} has no sub-attribute {sub}.")
-        if sub not in writable:
+        if sub not in MANAGER_WRITABLE:
             return  # read-only, computed
         value = {sub: value}
     if kind == "remove":
@@ -335,7 +332,7 @@ def _set_enterprise(ext: dict[str, Any], kind: str, part: str, sub: str | None, 
     elif (
         isinstance(value, dict)
         and value
-        and not any(isinstance(k, str) and k.lower() in writable for k in value)
+        and not any(isinstance(k, str) and k.lower() in MANAGER_WRITABLE for k in value)
     ):
         return  # only read-only sub-attributes: the manager stays as it is
     else:

@@ -1,4 +1,4 @@
-"""Reading request bodies into domain values, forgiving every provider's dialect.
+"""Reading requests (bodies, filters) into domain values, forgiving every provider's dialect.
 
 Attribute names and schema URNs are matched case-insensitively, booleans may come as
 "True"/"False" strings, unknown attributes and unknown extensions are ignored, and
@@ -45,10 +45,20 @@ ENTERPRISE = ENTERPRISE_SCHEMA
 ENTERPRISE_URN = ENTERPRISE.lower()
 ENTERPRISE_CANONICAL = {a.name.lower(): a.name for a in ENTERPRISE_USER.attributes}
 MANAGER_PARTS = {sub.name.lower(): sub.name for sub in ENTERPRISE_USER["manager"].subs}
+# What a client may set of the manager: its value, or the $ref that names it (not the
+# manager's own displayName, which documents compute).
+MANAGER_WRITABLE = frozenset(
+    sub.name.lower()
+    for sub in ENTERPRISE_USER["manager"].subs
+    if sub.mutability is Mutability.READ_WRITE
+)
 
 # What a client may write, and what it sends that is never written (read-only or not kept).
 WRITABLE = tuple(a for a in USER.attributes if a.mutability is Mutability.READ_WRITE)
-READ_ONLY = [*NOT_WRITTEN, *(a.name for a in USER.attributes if a not in WRITABLE)]
+READ_ONLY = [
+    *NOT_WRITTEN,
+    *(a.name for a in USER.attributes if a.mutability is not Mutability.READ_WRITE),
+]
 MULTI_PARTS = {a.name: [s.name for s in a.subs] for a in WRITABLE if a.kind is Kind.MULTI}
 CANONICAL = {name.lower(): name for name in [*(a.name for a in USER.attributes), *NOT_WRITTEN]}
 SUB_CANONICAL = {a.name: {s.name.lower(): s.name for s in a.subs} for a in WRITABLE if a.subs}
