@@ -20,7 +20,7 @@ COMMON = ("--json", "--database-url")  # on (nearly) every command: told once, i
 PREAMBLE = """\
 # The `enlist` command
 
-<!-- Generated from src/enlist/cli.py by ./scripts/docs; tests/test_docs.py fails when this
+<!-- Generated from src/enlist/cli/ by ./scripts/docs; tests/test_docs.py fails when this
 file is out of date. Change a command's help there, then run ./scripts/docs. -->
 
 Operators and scripts drive Enlist through this command; the HTTP side is in

@@ -151,9 +151,10 @@ def overview(visit: Visit, status: int = 200, provider_error: str | None = None)
 def change_provider(visit: Visit) -> Response:
     """The overview's form: which identity provider the setup instructions speak to."""
     chosen = visit.field("provider")
-    before = guide_for(tenancy.account_provider(visit.db, visit.account_id))
     try:
-        provider = tenancy.set_account_provider(visit.db, visit.account_id, chosen)
+        provider = tenancy.set_account_provider(
+            visit.db, visit.account_id, chosen, actor=visit.actor
+        )
     except EnlistError as refused:
         return visit.refuse(
             refused,
@@ -164,15 +165,6 @@ def change_provider(visit: Visit) -> Response:
             resource_id=visit.account_id,
         )
     after = guide_for(provider)
-    visit.record(
-        "account.provider",
-        "success",
-        f"Set the identity provider to {after.label} (was {before.label}); "
-        "the setup instructions now speak to it.",
-        resource_type="Account",
-        resource_id=visit.account_id,
-        resource_name=after.label,
-    )
     return visit.redirect("/", f"Setup instructions are now for {after.label}.")
 
 
@@ -195,7 +187,9 @@ def calendars_page(visit: Visit, status: int = 200, error: str | None = None) ->
 def add_calendar(visit: Visit) -> Response:
     name, plan = visit.field("name"), visit.field("plan")
     try:
-        calendar_id = tenancy.create_calendar(visit.db, visit.account_id, name, plan)
+        tenancy.create_calendar(
+            visit.db, visit.account_id, name, plan, actor=visit.actor
+        )
     except EnlistError as refused:
         return visit.refuse(
             refused,
@@ -205,14 +199,6 @@ def add_calendar(visit: Visit) -> Response:
             resource_type="Calendar",
             resource_name=name or None,
         )
-    visit.record(
-        "calendar.create",
-        "success",
-        f"Added calendar {name} on the {plan} plan.",
-        resource_type="Calendar",
-        resource_id=calendar_id,
-        resource_name=name,
-    )
     return visit.redirect("/calendars", f"Added the calendar {name}.")
 
 
@@ -245,7 +231,9 @@ def organizations_page(visit: Visit, status: int = 200, error: str | None = None
 def add_organization(visit: Visit) -> Response:
     name = visit.field("name")
     try:
-        organization_id = tenancy.create_organization(visit.db, visit.account_id, name)
+        organization_id = tenancy.create_organization(
+            visit.db, visit.account_id, name, actor=visit.actor
+        )
     except EnlistError as refused:
         return visit.refuse(
             refused,
@@ -254,14 +242,6 @@ def add_organization(visit: Visit) -> Response:
             partial(organizations_page, visit),
             resource_type="Organization",
         )
-    visit.record(
-        "organization.create",
-        "success",
-        f"Added organization {name}.",
-        resource_type="Organization",
-        resource_id=organization_id,
-        resource_name=name,
-    )
     return visit.redirect(f"/organizations/{organization_id}", f"Added the organization {name}.")
 
 

@@ -46,7 +46,7 @@ def domains_page(visit: Visit, status: int = 200, error: str | None = None) -> R
 def add_domain(visit: Visit) -> Response:
     name = visit.field("name")
     try:
-        domain = tenancy.add_domain(visit.db, visit.account_id, name)
+        domain = tenancy.add_domain(visit.db, visit.account_id, name, actor=visit.actor)
     except EnlistError as refused:
         return visit.refuse(
             refused,
@@ -56,14 +56,6 @@ def add_domain(visit: Visit) -> Response:
             resource_type="Domain",
             resource_name=name or None,
         )
-    visit.record(
-        "domain.add",
-        "success",
-        f"Added the trusted domain {domain.name} (not verified yet).",
-        resource_type="Domain",
-        resource_id=domain.id,
-        resource_name=domain.name,
-    )
     return visit.redirect(
         f"/domains/{domain.id}",
         f"Added {domain.name}. Publish the TXT record below in its DNS, then press Verify now.",
@@ -118,7 +110,9 @@ def verify_domain(visit: Visit) -> Response:
         return visit.redirect(f"/domains/{domain.id}", f"{domain.name} is already verified.")
     lookup = TxtResolver(visit.settings.dns_server)
     try:
-        verified = tenancy.verify_domain(visit.db, domain.name, lookup, visit.account_id)
+        verified = tenancy.verify_domain(
+            visit.db, domain.name, lookup, visit.account_id, actor=visit.actor
+        )
     except EnlistError as refused:
         return visit.refuse(
             refused,
@@ -129,14 +123,6 @@ def verify_domain(visit: Visit) -> Response:
             resource_id=domain.id,
             resource_name=domain.name,
         )
-    visit.record(
-        "domain.verify",
-        "success",
-        f"Verified {verified.name}: its DNS TXT record was found.",
-        resource_type="Domain",
-        resource_id=verified.id,
-        resource_name=verified.name,
-    )
     return visit.redirect(
         f"/domains/{verified.id}",
         f"{verified.name} is verified. Now link an organization and add a SCIM secret.",
@@ -150,17 +136,10 @@ def save_domain(visit: Visit) -> Response:
     changed: list[str] = []
     try:
         if chosen and chosen != domain.organization_id:
-            domain = tenancy.link_account_domain(visit.db, visit.account_id, domain.id, chosen)
-            organization = tenancy.account_organization(visit.db, visit.account_id, chosen)
-            visit.record(
-                "domain.link",
-                "success",
-                f"Linked {domain.name} to the organization {organization.name}; "
-                "groups provisioned through it land there.",
-                resource_type="Domain",
-                resource_id=domain.id,
-                resource_name=domain.name,
+            domain = tenancy.link_account_domain(
+                visit.db, visit.account_id, domain.id, chosen, actor=visit.actor
             )
+            organization = tenancy.account_organization(visit.db, visit.account_id, chosen)
             changed.append(f"linked to {organization.name}")
         created = (
             tenancy.create_secret(
@@ -168,6 +147,7 @@ def save_domain(visit: Visit) -> Response:
                 domain.name,
                 visit.account_id,
                 secret_key=visit.settings.secret_key,
+                actor=visit.actor,
             )
             if add_secret
             else None
@@ -189,14 +169,6 @@ def save_domain(visit: Visit) -> Response:
         message = f"Saved: {domain.name} is {changed[0]}." if changed else "Nothing was changed."
         return visit.redirect(f"/domains/{domain.id}", message)
     hint = created.secret[:8] + "…"
-    visit.record(
-        "secret.create",
-        "success",
-        f"Created the SCIM secret {hint} for {domain.name}.",
-        resource_type="Secret",
-        resource_id=created.id,
-        resource_name=domain.name,
-    )
     return visit.render(
         "secret_created.html",
         domain=domain,
@@ -220,15 +192,7 @@ def revoke_secret(visit: Visit) -> Response:
     ]
     if not found:
         raise NotFound(f"There is no SCIM secret {secret_id}.")
-    tenancy.revoke_secret(visit.db, secret_id, visit.account_id)
-    visit.record(
-        "secret.revoke",
-        "success",
-        f"Revoked the SCIM secret {found[0].hint} of {domain.name}; requests using it now get 401.",
-        resource_type="Secret",
-        resource_id=secret_id,
-        resource_name=domain.name,
-    )
+    tenancy.revoke_secret(visit.db, secret_id, visit.account_id, actor=visit.actor)
     return visit.redirect(
         f"/domains/{domain.id}",
         f"Revoked the secret {found[0].hint}. Requests that use it are refused from now on.",

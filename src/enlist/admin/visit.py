@@ -23,6 +23,7 @@ from enlist.domain.errors import EnlistError
 from enlist.domain.tenancy import AdminSession
 from enlist.request_id import request_id_of
 from enlist.services import activity, sessions, tenancy
+from enlist.services.unit import Actor
 from enlist.store.db import Database
 
 HERE = Path(__file__).parent
@@ -200,6 +201,17 @@ class Visit:
             signed = self.site.signer.sign("flash", {"kind": kind, "text": message})
             self.site.set_cookie(self.request, response, FLASH_COOKIE, signed, 60)
         return response
+
+    @property
+    def actor(self) -> Actor:
+        """The signed-in admin, as the services record who changed what."""
+        assert self.admin is not None
+        return Actor(
+            "admin",
+            self.admin.email,
+            user_agent=self.request.headers.get("user-agent"),
+            request_id=request_id_of(self.request.scope),
+        )
 
     def record(
         self,

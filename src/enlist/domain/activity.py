@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -21,3 +22,6 @@ class Entry:
     status: int | None = None
     user_agent: str | None = None
     request_id: str | None = None
+    # what changed, for the pages: {"attribute": [before, after], ...} or
+    # {"added": [{"id", "name"}...], "removed": [...], "more_added": n, ...}
+    changes: dict[str, Any] | None = None

@@ -17,12 +17,15 @@ from sqlalchemy.exc import IntegrityError
 
 from enlist.clock import now
 from enlist.domain.errors import Conflict, InvalidValue, NotFound, Unauthorized
+from enlist.domain.events import EventType
 from enlist.domain.model import Plan, Tenant
-from enlist.domain.providers import Provider
+from enlist.domain.providers import LABELS, Provider
 from enlist.domain.tenancy import Calendar, Organization, ScimSecret, TrustedDomain
 from enlist.services.keys import server_key
+from enlist.services.unit import OPERATOR, Actor, Change, writing
 from enlist.store.accounts import AccountStore
 from enlist.store.db import Database
+from enlist.store.events import EventStore
 
 TXT_PREFIX = "enlist-domain-verification="
 SECRET_PREFIX = "enl_"
@@ -47,7 +50,9 @@ def create_account(db: Database, name: str, email: str, password: str | None = N
         store = AccountStore(conn)
         if store.account_by_email(email):
             raise Conflict(f"An account with the admin email {email} already exists.")
-        return store.add_account(name, email, password_hash)
+        account_id = store.add_account(name, email, password_hash)
+        EventStore(conn).start_account(account_id)
+        return account_id
 
 
 def find_account(db: Database, email: str) -> str | None:
@@ -77,7 +82,9 @@ def _require_account(store: AccountStore, account_id: str) -> None:
         raise NotFound(f"There is no account {account_id}.")
 
 
-def create_calendar(db: Database, account_id: str, name: str, plan: str) -> str:
+def create_calendar(
+    db: Database, account_id: str, name: str, plan: str, *, actor: Actor = OPERATOR
+) -> str:
     try:
         chosen = Plan(plan.lower())
     except ValueError:
@@ -86,19 +93,39 @@ def create_calendar(db: Database, account_id: str, name: str, plan: str) -> str:
         ) from None
     if not name.strip():
         raise InvalidValue("A calendar needs a name.")
-    with db.write() as conn:
-        store = AccountStore(conn)
+    name = name.strip()
+    with writing(db, account_id, actor) as change:
+        store = AccountStore(change.conn)
         _require_account(store, account_id)
-        return store.add_calendar(account_id, name.strip(), chosen)
+        calendar_id = store.add_calendar(account_id, name, chosen)
+        change.log(
+            "calendar.create",
+            f"Added calendar {name} on the {chosen.value} plan.",
+            resource_type="Calendar",
+            resource_id=calendar_id,
+            resource_name=name,
+        )
+        return calendar_id
 
 
-def create_organization(db: Database, account_id: str, name: str) -> str:
-    if not name.strip():
+def create_organization(
+    db: Database, account_id: str, name: str, *, actor: Actor = OPERATOR
+) -> str:
+    name = name.strip()
+    if not name:
         raise InvalidValue("An organization needs a name.")
-    with db.write() as conn:
-        store = AccountStore(conn)
+    with writing(db, account_id, actor) as change:
+        store = AccountStore(change.conn)
         _require_account(store, account_id)
-        return store.add_organization(account_id, name.strip())
+        organization_id = store.add_organization(account_id, name)
+        change.log(
+            "organization.create",
+            f"Added organization {name}.",
+            resource_type="Organization",
+            resource_id=organization_id,
+            resource_name=name,
+        )
+        return organization_id
 
 
 def normalize_domain(name: str) -> str:
@@ -120,12 +147,29 @@ def _verified_elsewhere(store: AccountStore, name: str, account_id: str) -> bool
     return any(d.verified and d.account_id != account_id for d in store.domains_named(name))
 
 
+def _domain_verified(change: Change, domain: TrustedDomain, how: str) -> None:
+    change.log(
+        "domain.verify",
+        f"Verified {domain.name}: {how}.",
+        resource_type="Domain",
+        resource_id=domain.id,
+        resource_name=domain.name,
+    )
+    change.emit(EventType.domain_verified, {"id": domain.id, "name": domain.name})
+
+
 def add_domain(
-    db: Database, account_id: str, name: str, *, verified: bool = False
+    db: Database,
+    account_id: str,
+    name: str,
+    *,
+    verified: bool = False,
+    actor: Actor = OPERATOR,
 ) -> TrustedDomain:
+    """Add a trusted domain to prove by DNS; `verified` is the operator's override."""
     domain = normalize_domain(name)
-    with db.write() as conn:
-        store = AccountStore(conn)
+    with writing(db, account_id, actor) as change:
+        store = AccountStore(change.conn)
         _require_account(store, account_id)
         if verified and _verified_elsewhere(store, domain, account_id):
             raise Conflict(f"The domain {domain} is already verified by another account.")
@@ -134,13 +178,26 @@ def add_domain(
             store.set_domain_verified(existing[0].id)  # the operator's override on a pending domain
             found = store.domain_by_id(existing[0].id)
             assert found is not None
+            _domain_verified(change, found, "the operator marked it verified")
             return found
         if existing:
             raise Conflict(f"The domain {domain} is already on this account.")
         try:
-            return store.add_domain(account_id, domain, random_secrets.token_hex(16), verified)
+            with change.conn.begin_nested():
+                added = store.add_domain(account_id, domain, random_secrets.token_hex(16), verified)
         except IntegrityError:
             raise Conflict(f"The domain {domain} is already on this account.") from None
+        change.log(
+            "domain.add",
+            f"Added the trusted domain {added.name}"
+            + (" (verified by the operator)." if verified else " (not verified yet)."),
+            resource_type="Domain",
+            resource_id=added.id,
+            resource_name=added.name,
+        )
+        if verified:
+            change.emit(EventType.domain_verified, {"id": added.id, "name": added.name})
+        return added
 
 
 def domain_for(db: Database, name: str, account_id: str | None = None) -> TrustedDomain:
@@ -161,7 +218,12 @@ def domain_for(db: Database, name: str, account_id: str | None = None) -> Truste
 
 
 def verify_domain(
-    db: Database, name: str, lookup: TxtLookup, account_id: str | None = None
+    db: Database,
+    name: str,
+    lookup: TxtLookup,
+    account_id: str | None = None,
+    *,
+    actor: Actor = OPERATOR,
 ) -> TrustedDomain:
     """Look for the domain's TXT record; mark it verified when the token is published.
 
@@ -183,13 +245,14 @@ def verify_domain(
     published = {r.strip().strip('"') for r in records}
     for candidate in candidates:
         if txt_record(candidate) in published:
-            with db.write() as conn:
-                store = AccountStore(conn)
+            with writing(db, candidate.account_id, actor) as change:
+                store = AccountStore(change.conn)
                 if _verified_elsewhere(store, domain, candidate.account_id):
                     raise Conflict(f"The domain {domain} is already verified by another account.")
                 store.set_domain_verified(candidate.id)
                 found = store.domain_by_id(candidate.id)
                 assert found is not None
+                _domain_verified(change, found, "its DNS TXT record was found")
                 return found
     ours = [r for r in published if r.startswith(TXT_PREFIX)]
     if not records:
@@ -209,20 +272,30 @@ def verify_domain(
     )
 
 
-def link_domain(db: Database, name: str, organization_id: str) -> TrustedDomain:
-    with db.write() as conn:
-        store = AccountStore(conn)
-        organization = store.organization(organization_id)
-        if organization is None:
-            raise NotFound(f"There is no organization {organization_id}.")
-        account_id = organization.account_id
-        domain = normalize_domain(name)
-        mine = [d for d in store.domains_named(domain) if d.account_id == account_id]
+def link_domain(
+    db: Database, name: str, organization_id: str, *, actor: Actor = OPERATOR
+) -> TrustedDomain:
+    with db.read() as conn:
+        organization = AccountStore(conn).organization(organization_id)
+    if organization is None:
+        raise NotFound(f"There is no organization {organization_id}.")
+    domain = normalize_domain(name)
+    with writing(db, organization.account_id, actor) as change:
+        store = AccountStore(change.conn)
+        mine = [d for d in store.domains_named(domain) if d.account_id == organization.account_id]
         if not mine:
             raise NotFound(f"The organization's account has no trusted domain {domain}.")
         store.link_domain(mine[0].id, organization_id)
         found = store.domain_by_id(mine[0].id)
         assert found is not None
+        change.log(
+            "domain.link",
+            f"Linked {found.name} to the organization {organization.name}; "
+            "groups provisioned through it land there.",
+            resource_type="Domain",
+            resource_id=found.id,
+            resource_name=found.name,
+        )
         return found
 
 
@@ -277,6 +350,7 @@ def create_secret(
     *,
     secret_key: str,
     expires_in_days: int | None = None,
+    actor: Actor = OPERATOR,
 ) -> NewSecret:
     """A fresh secret for a verified domain, digested under `secret_key` (see `digest`);
     the plain value exists only in the return value."""
@@ -291,20 +365,51 @@ def create_secret(
         )
     token = SECRET_PREFIX + random_secrets.token_urlsafe(32)  # 256 bits
     hashed = digest(db, token, secret_key)  # before the write: the key may need a write of its own
-    with db.write() as conn:
-        secret_id = AccountStore(conn).add_secret(
-            domain.account_id, domain.id, hashed, token[:8] + "…", expires_at
+    hint = token[:8] + "…"
+    with writing(db, domain.account_id, actor) as change:
+        secret_id = AccountStore(change.conn).add_secret(
+            domain.account_id, domain.id, hashed, hint, expires_at
+        )
+        change.log(
+            "secret.create",
+            f"Created the SCIM secret {hint} for {domain.name}.",
+            resource_type="Secret",
+            resource_id=secret_id,
+            resource_name=domain.name,
+        )
+        change.emit(
+            EventType.secret_created,
+            {
+                "id": secret_id,
+                "domain": domain.name,
+                "hint": hint,
+                "expires": expires_at.isoformat() if expires_at else None,
+            },
         )
     return NewSecret(id=secret_id, secret=token, domain=domain.name, expires_at=expires_at)
 
 
-def revoke_secret(db: Database, secret_id: str, account_id: str | None = None) -> None:
-    with db.write() as conn:
-        store = AccountStore(conn)
-        found = store.secret(secret_id)
-        if found is None or (account_id is not None and found["account_id"] != account_id):
-            raise NotFound(f"There is no SCIM secret {secret_id}.")
-        store.revoke_secret(secret_id)
+def revoke_secret(
+    db: Database, secret_id: str, account_id: str | None = None, *, actor: Actor = OPERATOR
+) -> None:
+    with db.read() as conn:
+        found = AccountStore(conn).secret(secret_id)
+    if found is None or (account_id is not None and found["account_id"] != account_id):
+        raise NotFound(f"There is no SCIM secret {secret_id}.")
+    with writing(db, found["account_id"], actor) as change:
+        store = AccountStore(change.conn)
+        domain = store.domain_by_id(found["domain_id"])
+        name = domain.name if domain else found["domain_id"]
+        if not store.revoke_secret(secret_id):
+            return  # revoked already: nothing changes, nothing to announce
+        change.log(
+            "secret.revoke",
+            f"Revoked the SCIM secret {found['hint']} of {name}; requests using it now get 401.",
+            resource_type="Secret",
+            resource_id=secret_id,
+            resource_name=name,
+        )
+        change.emit(EventType.secret_revoked, {"id": secret_id, "domain": name})
 
 
 def authenticate(db: Database, token: str, secret_key: str) -> Tenant:
@@ -406,12 +511,17 @@ def account_secrets(db: Database, account_id: str) -> dict[str, SecretUse]:
 
 
 def link_account_domain(
-    db: Database, account_id: str, domain_id: str, organization_id: str
+    db: Database,
+    account_id: str,
+    domain_id: str,
+    organization_id: str,
+    *,
+    actor: Actor = OPERATOR,
 ) -> TrustedDomain:
     """Link one of the account's domains to one of its organizations (others' ids: NotFound)."""
     domain = account_domain(db, account_id, domain_id)
     account_organization(db, account_id, organization_id)
-    return link_domain(db, domain.name, organization_id)
+    return link_domain(db, domain.name, organization_id, actor=actor)
 
 
 # the account's identity provider (wording only) ----------------------------------------
@@ -439,10 +549,21 @@ def account_provider(db: Database, account_id: str) -> Provider:
         return Provider.generic
 
 
-def set_account_provider(db: Database, account_id: str, provider: str) -> Provider:
+def set_account_provider(
+    db: Database, account_id: str, provider: str, *, actor: Actor = OPERATOR
+) -> Provider:
     """Name the account's identity provider; only setup instructions and wording follow it."""
     chosen = _provider(provider)
-    with db.write() as conn:
-        if not AccountStore(conn).set_provider(account_id, chosen.value):
+    before = account_provider(db, account_id)
+    with writing(db, account_id, actor) as change:
+        if not AccountStore(change.conn).set_provider(account_id, chosen.value):
             raise NotFound(f"There is no account {account_id}.")
+        change.log(
+            "account.provider",
+            f"Set the identity provider to {LABELS[chosen]} (was "
+            f"{LABELS[before]}); the setup instructions now speak to it.",
+            resource_type="Account",
+            resource_id=account_id,
+            resource_name=LABELS[chosen],
+        )
     return chosen

@@ -263,12 +263,14 @@ class AccountStore:
             for r in rows
         ]
 
-    def revoke_secret(self, secret_id: str) -> None:
-        self.conn.execute(
+    def revoke_secret(self, secret_id: str) -> bool:
+        """Revoke a secret; False when it was revoked already."""
+        result = self.conn.execute(
             update(scim_secrets)
             .where(scim_secrets.c.id == secret_id, scim_secrets.c.revoked_at.is_(None))
             .values(revoked_at=now())
         )
+        return bool(result.rowcount)
 
     def tenant_for_digest(
         self, digest: str

@@ -31,6 +31,7 @@ class ActivityStore:
                 detail=_kept(entry.detail),
                 user_agent=_kept(entry.user_agent, 300) or None,
                 request_id=_kept(entry.request_id, 64),
+                changes=entry.changes,
             )
         )
 
@@ -86,6 +87,7 @@ class ActivityStore:
                     detail=row.detail,
                     user_agent=row.user_agent,
                     request_id=row.request_id,
+                    changes=row.changes,
                 ),
             )
             for row in rows

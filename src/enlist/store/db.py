@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
@@ -102,6 +102,9 @@ class Database:
         self._writers: AbstractContextManager[Any] = (
             threading.RLock() if engine.dialect.name == "sqlite" else nullcontext()
         )
+        # Told the account id each time a transaction of this process committed events
+        # (the event feed's long polls and the webhook workers wake on it).
+        self.listeners: list[Callable[[str], None]] = []
 
     @classmethod
     def open(cls, url: str, *, migrate: bool = True) -> Database:
@@ -127,6 +130,11 @@ class Database:
             conn = conn.execution_options(enlist_write=True)
             with conn.begin():
                 yield conn
+
+    def announce(self, account_id: str) -> None:
+        """Events of this account were committed by this process."""
+        for listener in list(self.listeners):
+            listener(account_id)
 
     def dispose(self) -> None:
         self.engine.dispose()

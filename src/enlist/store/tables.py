@@ -246,6 +246,8 @@ activity = Table(
     Column("detail", Text, nullable=False),
     Column("user_agent", String(300)),
     Column("request_id", String(64)),
+    # what changed (attribute before/after, members added/removed), for the pages (0008)
+    Column("changes", JSON(none_as_null=True)),
     Index("ix_activity_account_pk", "account_id", "pk"),
 )
 
@@ -276,4 +278,37 @@ sign_in_attempts = Table(
     Column("key", String(400), nullable=False),  # "email:<lower-cased email>" or "ip:<address>"
     Column("at", TS, nullable=False),
     Index("ix_sign_in_attempts_key_at", "key", "at"),
+)
+
+# The outbox: every committed change's events, numbered per account (migration 0008).
+# A change and its events are written in one transaction, so an event exists exactly when
+# its change committed; the feed and the webhook deliveries read from here.
+events = Table(
+    "events",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("id", String(32), nullable=False, unique=True),
+    Column("account_id", String(32), ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("sequence", Integer, nullable=False),
+    Column("type", String(40), nullable=False),
+    Column("at", TS, nullable=False),
+    Column("actor", JSON, nullable=False),
+    Column("data", JSON, nullable=False),
+    UniqueConstraint("account_id", "sequence"),
+    Index("ix_events_at", "at"),
+)
+
+# The last sequence number given to each account's events. Taking the next numbers is an
+# UPDATE of this row at the end of the write transaction: writers of one account queue there
+# for the moment before their commit, so numbers follow commit order with no gaps.
+event_sequences = Table(
+    "event_sequences",
+    metadata,
+    Column(
+        "account_id",
+        String(32),
+        ForeignKey("accounts.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("last", Integer, nullable=False),
 )

@@ -1,0 +1,280 @@
+"""Commands for the tenancy side: accounts, calendars, organizations, domains, SCIM secrets."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from enlist.cli.common import (
+    AccountId,
+    DatabaseUrl,
+    JsonFlag,
+    Name,
+    run,
+    say,
+    settings_of,
+    when,
+)
+from enlist.services import tenancy
+from enlist.store.db import Database
+
+account_app = typer.Typer(help="Customer accounts.", no_args_is_help=True)
+calendar_app = typer.Typer(help="Calendars and their plans.", no_args_is_help=True)
+organization_app = typer.Typer(
+    help="Organizations (where provisioned groups land).", no_args_is_help=True
+)
+domain_app = typer.Typer(help="Trusted email domains.", no_args_is_help=True)
+secret_app = typer.Typer(
+    help="SCIM secrets (API tokens for the identity provider).", no_args_is_help=True
+)
+
+
+@account_app.command("create")
+def account_create(
+    name: Name,
+    email: Annotated[
+        str, typer.Option("--email", metavar="EMAIL", help="The admin's email, used to sign in.")
+    ],
+    password: Annotated[
+        str | None, typer.Option("--password", metavar="PASSWORD", help="The admin's password.")
+    ] = None,
+    as_json: JsonFlag = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Create a customer account.
+
+    With --json: {"id": "ACCOUNT_ID"}
+    """
+    settings = settings_of(database_url)
+    account_id = run(settings, lambda db: tenancy.create_account(db, name, email, password))
+    say(as_json, {"id": account_id}, f"Created account {name}: {account_id}")
+
+
+@account_app.command("provider")
+def account_provider(
+    account_id: Annotated[str, typer.Argument(metavar="ACCOUNT_ID", help="Account id.")],
+    set_to: Annotated[
+        str | None,
+        typer.Option(
+            "--set",
+            metavar="PROVIDER",
+            help="okta, entra, onelogin, jumpcloud, google or generic: the setup instructions "
+            "the admin pages show (the SCIM answers never change).",
+        ),
+    ] = None,
+    as_json: JsonFlag = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Show, or with --set change, the identity provider the account provisions from.
+
+    With --json: {"id": "ACCOUNT_ID", "provider": "okta"}
+    """
+
+    def act(db: Database) -> str:
+        if set_to is not None:
+            return tenancy.set_account_provider(db, account_id, set_to).value
+        return tenancy.account_provider(db, account_id).value
+
+    provider = run(settings_of(database_url), act)
+    say(
+        as_json,
+        {"id": account_id, "provider": provider},
+        f"Account {account_id} provisions from {provider}.",
+    )
+
+
+@calendar_app.command("create")
+def calendar_create(
+    account: AccountId,
+    name: Name,
+    plan: Annotated[
+        str,
+        typer.Option("--plan", metavar="PLAN", help="basic, plus, pro, business or enterprise."),
+    ],
+    as_json: JsonFlag = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Create a calendar on a plan (SCIM needs one on enterprise).
+
+    With --json: {"id": "CALENDAR_ID"}
+    """
+    settings = settings_of(database_url)
+    calendar_id = run(settings, lambda db: tenancy.create_calendar(db, account, name, plan))
+    say(as_json, {"id": calendar_id}, f"Created calendar {name} ({plan}): {calendar_id}")
+
+
+@organization_app.command("create")
+def organization_create(
+    account: AccountId,
+    name: Name,
+    as_json: JsonFlag = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Create an organization.
+
+    With --json: {"id": "ORGANIZATION_ID"}
+    """
+    settings = settings_of(database_url)
+    organization_id = run(settings, lambda db: tenancy.create_organization(db, account, name))
+    say(as_json, {"id": organization_id}, f"Created organization {name}: {organization_id}")
+
+
+@domain_app.command("add")
+def domain_add(
+    name: Annotated[str, typer.Argument(metavar="NAME", help="The domain, e.g. example.com.")],
+    account: AccountId,
+    verified: Annotated[
+        bool,
+        typer.Option(
+            "--verified",
+            help="Operator override (a domain support validated): verified without a DNS check.",
+        ),
+    ] = False,
+    as_json: JsonFlag = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Add a trusted domain; prints the TXT record that proves it.
+
+    Without --verified, only `enlist domain verify` or the admin page finding that record
+    verifies the domain.
+
+    With --json: {"id": "DOMAIN_ID", "name": "acme.com", "verified": false,
+    "txt_record": "enlist-domain-verification=TOKEN"}
+    """
+    settings = settings_of(database_url)
+    domain = run(settings, lambda db: tenancy.add_domain(db, account, name, verified=verified))
+    record = tenancy.txt_record(domain)
+    say(
+        as_json,
+        {"id": domain.id, "name": domain.name, "verified": domain.verified, "txt_record": record},
+        f"Added {domain.name} ({'verified' if domain.verified else 'not verified'}).\n"
+        f"Publish this TXT record on {domain.name}: {record}",
+    )
+
+
+@domain_app.command("verify")
+def domain_verify(
+    name: Annotated[str, typer.Argument(metavar="NAME", help="A trusted domain.")],
+    as_json: JsonFlag = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Check the domain's DNS TXT record and mark it verified when it is there.
+
+    With --json: {"name": "acme.com", "verified": true}
+    """
+    from enlist.dns import TxtResolver
+
+    settings = settings_of(database_url)
+    lookup = TxtResolver(settings.dns_server)
+    domain = run(settings, lambda db: tenancy.verify_domain(db, name, lookup))
+    say(as_json, {"name": domain.name, "verified": domain.verified}, f"{domain.name} is verified.")
+
+
+@domain_app.command("link")
+def domain_link(
+    name: Annotated[str, typer.Argument(metavar="NAME", help="A trusted domain.")],
+    organization: Annotated[
+        str, typer.Option("--organization", metavar="ID", help="Organization id.")
+    ],
+    as_json: JsonFlag = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Link a domain to the organization that provisioned groups go into.
+
+    With --json: {"name": "acme.com", "organization": "ORGANIZATION_ID"}
+    """
+    domain = run(settings_of(database_url), lambda db: tenancy.link_domain(db, name, organization))
+    say(
+        as_json,
+        {"name": domain.name, "organization": domain.organization_id},
+        f"{domain.name} is linked to organization {domain.organization_id}.",
+    )
+
+
+@secret_app.command("create")
+def secret_create(
+    domain: Annotated[str, typer.Argument(metavar="DOMAIN", help="A verified trusted domain.")],
+    expires_in_days: Annotated[
+        int | None,
+        typer.Option(
+            "--expires-in-days", metavar="DAYS", help="Refuse the secret after this many days."
+        ),
+    ] = None,
+    as_json: JsonFlag = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Create a SCIM secret; this is the only time it is shown.
+
+    With --expires-in-days, "expires" in the JSON says when it stops working (else null).
+
+    With --json: {"id": "SECRET_ID", "secret": "enl_SECRET", "expires": null}
+    """
+    settings = settings_of(database_url)
+    created = run(
+        settings,
+        lambda db: tenancy.create_secret(
+            db, domain, secret_key=settings.secret_key, expires_in_days=expires_in_days
+        ),
+    )
+    expiry = f" (expires {created.expires_at:%Y-%m-%d})" if created.expires_at else ""
+    say(
+        as_json,
+        {"id": created.id, "secret": created.secret, "expires": when(created.expires_at)},
+        f"Secret {created.id} for {created.domain}{expiry} (shown only now; paste it into your "
+        f"identity provider):\n{created.secret}",
+    )
+
+
+@secret_app.command("list")
+def secret_list(
+    domain: Annotated[str, typer.Argument(metavar="DOMAIN", help="A trusted domain.")],
+    as_json: JsonFlag = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """List a domain's secrets (never their values): created, last used, expiry, revoked.
+
+    With --json: {"domain": "acme.com", "secrets": [{"id": "SECRET_ID", "hint": "enl_AbCd…",
+    "created": "2025-01-31T09:30:00+00:00", "last_used": null, "expires": null,
+    "revoked": false, "warning": null}]}
+    """
+
+    def collect(db: Database) -> list[dict[str, Any]]:
+        found = tenancy.domain_for(db, domain)
+        return [
+            {
+                "id": s.id,
+                "hint": s.hint,
+                "created": when(s.created),
+                "last_used": when(s.last_used),
+                "expires": when(s.expires_at),
+                "revoked": s.revoked_at is not None,
+                "warning": None if s.revoked_at else tenancy.expiry_warning(s.expires_at),
+            }
+            for s in tenancy.domain_secrets(db, found.account_id, found.id)
+        ]
+
+    rows = run(settings_of(database_url), collect)
+    lines = [
+        f"{r['id']}  {r['hint']}  created {r['created'][:16]}  "
+        f"last used {(r['last_used'] or 'never')[:16]}"
+        f"{'  REVOKED' if r['revoked'] else ''}{'  ' + r['warning'] if r['warning'] else ''}"
+        for r in rows
+    ]
+    say(as_json, {"domain": domain, "secrets": rows}, "\n".join(lines) or "No secrets yet.")
+
+
+@secret_app.command("revoke")
+def secret_revoke(
+    secret_id: Annotated[
+        str, typer.Argument(metavar="SECRET_ID", help="Its id (enlist secret list shows it).")
+    ],
+    as_json: JsonFlag = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Revoke a SCIM secret; requests using it are refused from now on.
+
+    With --json: {"id": "SECRET_ID", "revoked": true}
+    """
+    run(settings_of(database_url), lambda db: tenancy.revoke_secret(db, secret_id))
+    say(as_json, {"id": secret_id, "revoked": True}, f"Secret {secret_id} is revoked.")
