@@ -15,11 +15,11 @@ from enlist.config import Settings
 from enlist.domain.errors import InvalidFilter
 from enlist.domain.model import Email, Tenant, UserFields
 from enlist.scim.documents import user_document
+from enlist.scim.reading import parse_filter
 from enlist.services import directory, tenancy
 from enlist.services.directory import Query
 from enlist.store.db import Database
 from enlist.store.directory import UserStore
-from enlist.store.filters import parse_filter
 from enlist.store.tables import user_emails, users
 
 BASE = "http://enlist.test/scim/v2"

@@ -16,10 +16,10 @@ from sqlalchemy import create_engine, event, text
 from enlist.config import Settings
 from enlist.domain.errors import InvalidFilter, Sensitive
 from enlist.domain.model import Email, Tenant, User, UserFields
+from enlist.scim.reading import parse_filter
 from enlist.services import directory, tenancy
 from enlist.services.directory import GroupFields, Query
 from enlist.store.db import Database
-from enlist.store.filters import parse_filter
 from tests.conftest import POSTGRES_ADMIN_URL
 
 USER_URN = "urn:ietf:params:scim:schemas:core:2.0:User"

@@ -3,20 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
 from enlist.domain.errors import Forbidden, InvalidValue
-from enlist.domain.model import Tenant, UserFields
-
-NAME_PARTS = (
-    "formatted",
-    "familyName",
-    "givenName",
-    "middleName",
-    "honorificPrefix",
-    "honorificSuffix",
-)
+from enlist.domain.model import Email, Tenant, UserFields
 
 
 def require_enterprise(tenant: Tenant) -> None:
@@ -79,6 +71,19 @@ def check_user(fields: UserFields, trusted_domains: Iterable[str]) -> None:
             f"timezone {fields.timezone!r} is not an IANA time zone name such as "
             "'America/Los_Angeles'."
         )
+
+
+def distinct_emails(emails: list[Email]) -> list[Email]:
+    """One entry per type and value (both compared case-insensitively): RFC 7643 §2.4 says a
+    multi-valued attribute SHOULD NOT hold duplicates. Whatever writes a user (POST, PUT or
+    PATCH) stores this. The first entry keeps its place, primary when any duplicate was."""
+    kept: dict[tuple[str, str], Email] = {}
+    for email in emails:
+        key = ((email.type or "").lower(), email.value.lower())
+        first = kept.setdefault(key, email)
+        if first is not email and email.primary and not first.primary:
+            kept[key] = replace(first, primary=True)
+    return list(kept.values())
 
 
 @cache

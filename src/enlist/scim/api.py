@@ -27,6 +27,7 @@ from enlist.domain.errors import (
     Unauthorized,
 )
 from enlist.domain.model import Group, Tenant
+from enlist.domain.query import Page, Query
 from enlist.ratelimit import make_limiter
 from enlist.request_id import request_id_of
 from enlist.scim import audit, discovery
@@ -49,12 +50,16 @@ from enlist.scim.errors import (
     internal_error,
 )
 from enlist.scim.patch import group_changes, operations, patch_user
-from enlist.scim.reading import canonical_user, group_fields, user_doc_of, user_fields
+from enlist.scim.reading import (
+    canonical_user,
+    group_fields,
+    parse_filter,
+    user_doc_of,
+    user_fields,
+)
 from enlist.services import activity, directory, tenancy
 from enlist.services.keys import server_key
-from enlist.store.db import CONCURRENCY, Database
-from enlist.store.filters import parse_filter
-from enlist.store.ordering import KeysetPage
+from enlist.store.db import Database
 
 _BEARER = re.compile(r"^\s*bearer\s+(\S+)\s*$", re.IGNORECASE)
 _VERSION = re.compile(r'^(?:W/)?"?([0-9]+)"?$')
@@ -117,7 +122,7 @@ class ScimApi:
         )
         # Service calls run in at most this many threads, each with a pooled connection (a
         # plain executor: anyio's to_thread costs the event loop twice as much per call).
-        self.threads = ThreadPoolExecutor(CONCURRENCY, thread_name_prefix="enlist-scim")
+        self.threads = ThreadPoolExecutor(db.concurrency, thread_name_prefix="enlist-scim")
         self._cursors: Cursors | None = None
 
     @property
@@ -191,10 +196,11 @@ class ScimApi:
             tenant = self._authenticate(call)
             if call.raw is not None:  # judged only once the caller is known: 401 comes first
                 call.body = _parse_json(call.raw)
+            _refuse_nul(call)
             response = handler(call, tenant)
         except EnlistError as error:
             response, failure = from_error(error), error.detail
-        except Exception as exc:  # the envelope, never a traceback
+        except Exception as exc:  # noqa: BLE001 - the SCIM envelope, never a traceback
             response, failure = internal_error(exc), "internal error"
         request = call.request
         if tenant is not None and audit.is_audited(request.method, request.url.path):
@@ -264,8 +270,9 @@ class ScimApi:
         *,
         with_members: bool = True,
         with_groups: bool = True,
-    ) -> tuple[directory.Query, str | None]:
-        """The list request, and (when it pages by cursor, RFC 9865) what its cursors are bound to."""
+    ) -> tuple[Query, str | None]:
+        """The list request, and (when it pages by cursor, RFC 9865) what its cursors are
+        bound to."""
 
         def number(name: str, default: int) -> int:
             raw = source.get(name)
@@ -288,7 +295,7 @@ class ScimApi:
         if order not in ("ascending", "descending"):
             raise InvalidValue("sortOrder must be ascending or descending.")
         sort_by = source.get("sortBy")
-        query = directory.Query(
+        query = Query(
             filter=parse_filter(
                 text, self.settings.max_filter_length, self.settings.max_filter_depth
             )
@@ -314,10 +321,10 @@ class ScimApi:
             query.descending,
         )
         if cursor is None or cursor == "":  # an empty cursor asks for the first page
-            return query, bound_to
+            return replace(query, cursor=True), bound_to
         seek = self.cursors.open(cursor, bound_to)
         # the total comes with the first page (or whenever count=0 asks for it alone)
-        return replace(query, seek=seek, with_total=query.count == 0), bound_to
+        return replace(query, cursor=True, seek=seek, with_total=query.count == 0), bound_to
 
     def _listing(
         self,
@@ -326,10 +333,10 @@ class ScimApi:
         source: Any,
         projection: Projection,
         endpoint: str,
-        by_index: Callable[[Database, Tenant, directory.Query], Any],
-        by_cursor: Callable[[Database, Tenant, directory.Query], KeysetPage],
+        listed: Callable[[Database, Tenant, Query], Page[Any]],
     ) -> Response:
-        """A ListResponse paged by startIndex (RFC 7644) or, when a cursor is sent, by cursor (RFC 9865)."""
+        """A ListResponse paged by startIndex (RFC 7644) or, when a cursor is sent, by cursor
+        (RFC 9865)."""
         query, bound_to = self._query(
             source,
             tenant,
@@ -337,12 +344,11 @@ class ScimApi:
             with_members=projection.wants("members"),
             with_groups=projection.wants("groups"),
         )
-        if bound_to is None:
-            page = by_index(self.db, tenant, query)
-            docs = [projection.apply(_document(item, call.base)) for item in page.items]
-            return json_response(list_document(page.total, query.start_index, docs))
-        found = by_cursor(self.db, tenant, query)
+        found = listed(self.db, tenant, query)
         docs = [projection.apply(_document(item, call.base)) for item in found.items]
+        if bound_to is None:
+            assert found.total is not None  # a page by startIndex is always counted
+            return json_response(list_document(found.total, query.start_index, docs))
         seal = self.cursors.seal
         return json_response(
             cursor_list_document(
@@ -378,7 +384,6 @@ class ScimApi:
             projection,
             "Users",
             directory.list_users,
-            directory.list_users_by_cursor,
         )
 
     def list_users(self, call: Call, tenant: Tenant) -> Response:
@@ -436,7 +441,8 @@ class ScimApi:
             "user.delete",
             user_id,
             name,
-            f"Deleted user {name}: out of every group and without access; kept for the admin pages.",
+            f"Deleted user {name}: out of every group and without access; "
+            "kept for the admin pages.",
         )
         return Response(status_code=204)
 
@@ -460,7 +466,6 @@ class ScimApi:
             projection,
             "Groups",
             directory.list_groups,
-            directory.list_groups_by_cursor,
         )
 
     def list_groups(self, call: Call, tenant: Tenant) -> Response:
@@ -481,7 +486,6 @@ class ScimApi:
             call.projection(source),
             "",
             directory.search_directory,
-            directory.search_directory_by_cursor,
         )
 
     def get_group(self, call: Call, tenant: Tenant) -> Response:
@@ -616,6 +620,26 @@ def _describe_changes(changes: list[Any]) -> str:
         elif isinstance(change, directory.ReplaceMembers):
             parts.append(f"set its members to {len(set(change.user_ids))} user(s)")
     return "Updated group: " + ("; ".join(parts) if parts else "no change") + "."
+
+
+def _refuse_nul(call: Call) -> None:
+    """PostgreSQL can neither keep nor compare a NUL character (U+0000): a request holding
+    one is answered before it reaches the database, the same way on every backend."""
+    if any("\x00" in value for value in call.path_params.values()):
+        raise NotFound(f"There is no resource at {call.request.url.path!r}.")
+    for name, value in call.params.multi_items():
+        if "\x00" in name or "\x00" in value:
+            raise InvalidValue(f"The query parameter {name!r} holds a NUL character (\\u0000).")
+    if call.raw is not None and b"\\u0000" in call.raw and _holds_nul(call.body):
+        raise InvalidValue("The request body holds a NUL character (\\u0000), which no value may.")
+
+
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
+    return isinstance(value, list) and any(_holds_nul(item) for item in value)
 
 
 def _parse_json(raw: bytes) -> Any:

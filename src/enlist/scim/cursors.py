@@ -18,7 +18,7 @@ from typing import Any
 
 from enlist.clock import now
 from enlist.domain.errors import ExpiredCursor, InvalidCursor
-from enlist.store.ordering import Position, Seek
+from enlist.domain.query import Position, Seek
 
 _SHAPE = re.compile(r"^[A-Za-z0-9_-]{1,2000}\.[A-Za-z0-9_-]{22}$")
 _SIGNATURE_BYTES = 16
@@ -66,7 +66,7 @@ class Cursors:
         return f"{_b64(payload)}.{_b64(self._sign(payload))}"
 
     def open(self, cursor: Any, query: str) -> Seek:
-        """The seek a cursor holds, if this server signed it for this query and it is still valid."""
+        """The seek a cursor holds, if this server signed it for this query and it is valid."""
         if not isinstance(cursor, str) or not _SHAPE.match(cursor):
             raise InvalidCursor(_INVALID)
         encoded, signature = cursor.split(".")

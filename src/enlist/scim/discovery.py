@@ -8,21 +8,19 @@ from typing import Any
 from scim2_models import EnterpriseUser, Group, User
 
 from enlist.config import Settings
-from enlist.scim.documents import ENTERPRISE_SCHEMA, GROUP_SCHEMA, USER_SCHEMA
+from enlist.domain.schema import (
+    ENTERPRISE_SCHEMA,
+    ENTERPRISE_USER,
+    GROUP_SCHEMA,
+    USER,
+    USER_SCHEMA,
+    Attribute,
+    Schema,
+)
 
 SPC_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"
 RESOURCE_TYPE_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:ResourceType"
 SCHEMA_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Schema"
-
-# What the User schema of scim2-models describes that Enlist does not store.
-UNSUPPORTED_USER_ATTRIBUTES = {
-    "password",
-    "ims",
-    "photos",
-    "entitlements",
-    "roles",
-    "x509Certificates",
-}
 
 
 def service_provider_config(settings: Settings, base: str) -> dict[str, Any]:
@@ -85,19 +83,33 @@ def resource_types(base: str) -> list[dict[str, Any]]:
     ]
 
 
+def _as_kept(body: dict[str, Any], schema: Schema) -> dict[str, Any]:
+    """scim2-models' description of a schema, cut to the attributes Enlist keeps (it has
+    password, ims, photos, entitlements, roles, x509Certificates too) and saying of each
+    what the registry says: whether it is required, its mutability, when it is returned."""
+    kept = []
+    for described in body["attributes"]:
+        attribute = schema.attribute(described["name"])
+        if attribute is None:
+            continue
+        _describe(described, attribute)
+        for described_sub in described.get("subAttributes", []):
+            sub = attribute.sub(described_sub["name"])
+            if sub is not None:
+                _describe(described_sub, sub)
+        kept.append(described)
+    return {**body, "attributes": kept}
+
+
+def _describe(described: dict[str, Any], attribute: Attribute) -> None:
+    described["required"] = attribute.required
+    described["mutability"] = attribute.mutability.value
+    described["returned"] = attribute.returned
+
+
 @cache
 def _schema_bodies() -> tuple[dict[str, Any], ...]:
-    user = User.to_schema().model_dump(mode="json", exclude_none=True)
-    user["attributes"] = [
-        a for a in user["attributes"] if a["name"] not in UNSUPPORTED_USER_ATTRIBUTES
-    ]
-    for attribute in user["attributes"]:
-        if attribute["name"] == "groups":
-            attribute["mutability"] = "readOnly"
-        if attribute["name"] == "active":
-            # Every user has a status (true unless told otherwise): it can be set to
-            # false, never removed, so a PATCH remove of it is refused.
-            attribute["required"] = True
+    user = _as_kept(User.to_schema().model_dump(mode="json", exclude_none=True), USER)
     group = Group.to_schema().model_dump(mode="json", exclude_none=True)
     for attribute in group["attributes"]:
         if attribute["name"] == "displayName":
@@ -107,14 +119,7 @@ def _schema_bodies() -> tuple[dict[str, Any], ...]:
                 if sub["name"] == "display":
                     sub["mutability"] = "readOnly"  # the member's displayName or userName, computed
     enterprise = EnterpriseUser.to_schema().model_dump(mode="json", exclude_none=True)
-    for attribute in enterprise["attributes"]:
-        if attribute["name"] == "manager":
-            for sub in attribute.get("subAttributes", []):
-                if sub["name"] == "$ref":
-                    # computed from value, and only when value is the id of a user of the
-                    # account (any other manager.value is kept as sent: scim/reading.py)
-                    sub["required"] = False
-    return user, group, enterprise
+    return user, group, _as_kept(enterprise, ENTERPRISE_USER)
 
 
 def schemas(base: str) -> list[dict[str, Any]]:

@@ -3,18 +3,59 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import Enum
 from typing import Any
 
-from enlist.domain.model import Group, User
+from enlist.domain.model import Email, Group, User
+from enlist.domain.schema import (
+    ENTERPRISE_SCHEMA,
+    ENTERPRISE_USER,
+    GROUP_SCHEMA,
+    USER,
+    USER_SCHEMA,
+    Attribute,
+    Kind,
+)
 
-USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
-GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group"
-ENTERPRISE_SCHEMA = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 LIST_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 ALWAYS_RETURNED = frozenset({"id", "schemas"})
 CORE_PREFIXES = (USER_SCHEMA.lower() + ":", GROUP_SCHEMA.lower() + ":")
 # Extensions whose attributes sit in a document under their URN (which holds a dot itself).
 EXTENSIONS = (ENTERPRISE_SCHEMA.lower(),)
+
+
+class _Shown(Enum):
+    """How a user attribute's value shows in a document."""
+
+    PLAIN = "plain"  # as it is, when set
+    PARTS = "parts"  # a copy of its dict of sub-attributes (name)
+    EMAILS = "emails"  # each Email as a dict
+    ITEMS = "items"  # a copy of each dict (phoneNumbers, addresses)
+
+
+_PLAIN, _PARTS, _EMAILS = _Shown.PLAIN, _Shown.PARTS, _Shown.EMAILS  # looked up per attribute
+
+
+def _shown(attribute: Attribute) -> _Shown:
+    if attribute.name == "emails":
+        return _Shown.EMAILS
+    if attribute.kind is Kind.COMPLEX:
+        return _Shown.PARTS
+    return _Shown.ITEMS if attribute.kind is Kind.MULTI else _Shown.PLAIN
+
+
+# (name, field, how it shows) in document order, common attributes (RFC 7643 §3.1:
+# externalId) right after id. Built once, and fields read from vars() (the dict a dataclass
+# instance keeps them in): a page renders 100 users.
+_USER_LAYOUT = tuple(
+    (a.name, str(a.field), _shown(a))
+    for a in sorted(USER.attributes, key=lambda a: not a.common)
+    if a.field is not None
+)
+_EMAIL_PARTS = tuple(sub.name for sub in USER["emails"].subs)  # Email's fields, as named
+_ENTERPRISE_TEXTS = tuple(
+    (a.name, str(a.field)) for a in ENTERPRISE_USER.attributes if a.field is not None
+)
 
 
 def timestamp(moment: datetime) -> str:
@@ -38,44 +79,21 @@ def _meta(
 
 
 def user_document(user: User, base: str) -> dict[str, Any]:
-    f = user.fields
     doc: dict[str, Any] = {"schemas": [USER_SCHEMA], "id": user.id}
-    if f.external_id is not None:
-        doc["externalId"] = f.external_id
-    doc["userName"] = f.user_name
-    if f.name:
-        doc["name"] = dict(f.name)
-    for key, value in (
-        ("displayName", f.display_name),
-        ("nickName", f.nick_name),
-        ("profileUrl", f.profile_url),
-        ("title", f.title),
-        ("userType", f.user_type),
-        ("preferredLanguage", f.preferred_language),
-        ("locale", f.locale),
-        ("timezone", f.timezone),
-    ):
-        if value is not None:
-            doc[key] = value
-    doc["active"] = f.active
-    if f.emails:
-        doc["emails"] = [
-            {
-                key: value
-                for key, value in (
-                    ("value", e.value),
-                    ("type", e.type),
-                    ("primary", e.primary),
-                    ("display", e.display),
-                )
-                if value is not None
-            }
-            for e in f.emails
-        ]
-    if f.phone_numbers:
-        doc["phoneNumbers"] = [dict(p) for p in f.phone_numbers]
-    if f.addresses:
-        doc["addresses"] = [dict(a) for a in f.addresses]
+    values = vars(user.fields)
+    for name, field, shown in _USER_LAYOUT:
+        value = values[field]
+        if shown is _PLAIN:
+            if value is not None:
+                doc[name] = value
+        elif not value:
+            continue
+        elif shown is _PARTS:
+            doc[name] = dict(value)
+        elif shown is _EMAILS:
+            doc[name] = [email_item(email) for email in value]
+        else:
+            doc[name] = [dict(item) for item in value]
     if user.groups:
         doc["groups"] = [
             {
@@ -94,18 +112,17 @@ def user_document(user: User, base: str) -> dict[str, Any]:
     return doc
 
 
+def email_item(email: Email) -> dict[str, Any]:
+    """An email as SCIM shows it."""
+    values = vars(email)
+    return {part: values[part] for part in _EMAIL_PARTS if values[part] is not None}
+
+
 def _enterprise(user: User, base: str) -> dict[str, Any]:
     e = user.fields.enterprise
+    values = vars(e)
     out: dict[str, Any] = {
-        key: value
-        for key, value in (
-            ("employeeNumber", e.employee_number),
-            ("costCenter", e.cost_center),
-            ("organization", e.organization),
-            ("division", e.division),
-            ("department", e.department),
-        )
-        if value is not None
+        name: values[field] for name, field in _ENTERPRISE_TEXTS if values[field] is not None
     }
     if e.manager_id is not None:
         manager: dict[str, Any] = {"value": e.manager_id}

@@ -13,16 +13,6 @@ ERROR_URN = "urn:ietf:params:scim:api:messages:2.0:Error"
 SCIM_JSON = "application/scim+json"
 log = logging.getLogger("enlist.scim")
 
-STATUS: list[tuple[type[errors.EnlistError], int]] = [
-    (errors.NotFound, 404),
-    (errors.Conflict, 409),
-    (errors.Unauthorized, 401),
-    (errors.Forbidden, 403),
-    (errors.Sensitive, 403),
-    (errors.PreconditionFailed, 412),
-    (errors.TooMany, 400),
-]
-
 
 class PayloadTooLarge(errors.EnlistError):
     """The body is over the advertised limit (checked before it is parsed)."""
@@ -32,14 +22,35 @@ class MethodNotAllowed(errors.EnlistError):
     """The endpoint exists but not for this HTTP method."""
 
 
-STATUS += [(PayloadTooLarge, 413), (MethodNotAllowed, 405)]
+# Each refusal's HTTP status and RFC 7644 §3.12 scimType (None: the status says it all).
+# The first class the error is an instance of answers (list a subclass before its parent).
+ANSWERS: dict[type[errors.EnlistError], tuple[int, str | None]] = {
+    errors.NotFound: (404, None),
+    errors.Conflict: (409, "uniqueness"),
+    errors.InvalidValue: (400, "invalidValue"),
+    errors.InvalidSyntax: (400, "invalidSyntax"),
+    errors.InvalidFilter: (400, "invalidFilter"),
+    errors.InvalidPath: (400, "invalidPath"),
+    errors.NoTarget: (400, "noTarget"),
+    errors.Mutability: (400, "mutability"),
+    errors.Sensitive: (403, "sensitive"),
+    errors.Unauthorized: (401, None),
+    errors.Forbidden: (403, None),
+    errors.PreconditionFailed: (412, None),
+    errors.TooMany: (400, "tooMany"),
+    errors.InvalidCursor: (400, "invalidCursor"),
+    errors.ExpiredCursor: (400, "expiredCursor"),
+    errors.RateLimited: (429, None),
+    PayloadTooLarge: (413, None),
+    MethodNotAllowed: (405, None),
+}
 
 
-def status_of(error: errors.EnlistError) -> int:
-    for kind, status in STATUS:
-        if isinstance(error, kind):
-            return status
-    return 400
+def answer_of(error: errors.EnlistError) -> tuple[int, str | None]:
+    """The status and scimType of a refusal (400 without a scimType when it is not listed)."""
+    return next(
+        (answer for kind, answer in ANSWERS.items() if isinstance(error, kind)), (400, None)
+    )
 
 
 def error_response(
@@ -55,9 +66,11 @@ def error_response(
 
 
 def from_error(error: errors.EnlistError) -> Response:
+    status, scim_type = answer_of(error)
+    headers = None
     if isinstance(error, errors.RateLimited):
-        return error_response(429, error.detail, None, {"Retry-After": str(error.retry_after)})
-    return error_response(status_of(error), error.detail, error.scim_type)
+        headers = {"Retry-After": str(error.retry_after)}
+    return error_response(status, error.detail, scim_type, headers)
 
 
 def internal_error(exc: BaseException) -> Response:

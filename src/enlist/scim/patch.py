@@ -10,6 +10,8 @@ list, "False" strings, case variants of ops and names).
 
 from __future__ import annotations
 
+import operator
+from collections.abc import Callable
 from typing import Any
 
 from scim2_models import Path
@@ -34,12 +36,14 @@ from enlist.domain.errors import (
     NoTarget,
     TooMany,
 )
+from enlist.domain.schema import ENTERPRISE_USER, USER, Kind
 from enlist.scim.reading import (
     CANONICAL,
     ENTERPRISE,
     ENTERPRISE_CANONICAL,
     ENTERPRISE_URN,
     GROUP_URN,
+    MANAGER_WRITABLE,
     MULTI_PARTS,
     READ_ONLY,
     SUB_CANONICAL,
@@ -61,7 +65,6 @@ from enlist.services.directory import (
     SetExternalId,
 )
 
-PATCH_URN = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 OPS = ("add", "replace", "remove")
 
 
@@ -110,7 +113,23 @@ def _empty(value: Any) -> bool:
 # --- a filter evaluated against one entry of a multi-valued attribute (a dict) -------
 
 
+_TEXT_COMPARISONS: dict[CompareOperator, Callable[[str, str], bool]] = {
+    CompareOperator.eq: operator.eq,
+    CompareOperator.ne: operator.ne,
+    CompareOperator.co: lambda left, right: right in left,
+    CompareOperator.sw: str.startswith,
+    CompareOperator.ew: str.endswith,
+    CompareOperator.gt: operator.gt,
+    CompareOperator.ge: operator.ge,
+    CompareOperator.lt: operator.lt,
+    CompareOperator.le: operator.le,
+}
+
+
 class _ItemMatch(FilterVisitor[bool]):
+    """Whether one entry of a multi-valued attribute (a dict) matches a value filter: text
+    compared case-insensitively, booleans also when sent as "True"/"False" strings."""
+
     def __init__(self, item: dict[str, Any]) -> None:
         self.item = {k.lower(): v for k, v in item.items()}
 
@@ -118,32 +137,14 @@ class _ItemMatch(FilterVisitor[bool]):
         actual = self.item.get(node.attr_path.attr.lower())
         expected = node.value
         if isinstance(expected, bool) or isinstance(actual, bool):
-            try:
-                left = as_bool(actual, "") if actual is not None else None
-            except InvalidValue:
-                left = None
-            equal = left is not None and left == expected
-            return (
-                equal
-                if node.op == CompareOperator.eq
-                else not equal
-                if node.op == CompareOperator.ne
-                else False
-            )
+            flag = _flag(actual)
+            equal = flag is not None and flag == expected
+            if node.op == CompareOperator.eq:
+                return equal
+            return not equal if node.op == CompareOperator.ne else False
         if actual is None:
             return node.op == CompareOperator.ne
-        left, right = str(actual).lower(), str(expected).lower()
-        return {
-            CompareOperator.eq: left == right,
-            CompareOperator.ne: left != right,
-            CompareOperator.co: right in left,
-            CompareOperator.sw: left.startswith(right),
-            CompareOperator.ew: left.endswith(right),
-            CompareOperator.gt: left > right,
-            CompareOperator.ge: left >= right,
-            CompareOperator.lt: left < right,
-            CompareOperator.le: left <= right,
-        }[node.op]
+        return _TEXT_COMPARISONS[node.op](str(actual).lower(), str(expected).lower())
 
     def visit_present(self, node: Present) -> bool:
         return not _empty(self.item.get(node.attr_path.attr.lower()))
@@ -159,8 +160,33 @@ class _ItemMatch(FilterVisitor[bool]):
         return False
 
 
+def _flag(value: Any) -> bool | None:
+    """A boolean as providers send it (true, "True", "false"), None when it is none."""
+    try:
+        return as_bool(value, "") if value is not None else None
+    except InvalidValue:
+        return None
+
+
+def _created(node: ValuePath, name: str, part: str | None) -> dict[str, Any]:
+    """The entry an add or replace creates when its value path matches none, or noTarget.
+
+    RFC 7644 §3.5.2.3 answers noTarget. Entra ID, though, sets an attribute of a typed entry
+    the user may not have yet as `phoneNumbers[type eq "work"].value`, and expects the entry
+    to be made: so a path to a sub-attribute whose filter describes the entry, a conjunction
+    of `eq` on its sub-attributes, creates it. Anything else (another operator, a whole
+    entry as the target) is noTarget: no provider needs it, and a client adds an entry with
+    an `add` of the attribute itself.
+    """
+    subs = SUB_CANONICAL[name]
+    described = _described(node.val_filter) if part is not None else None
+    if described is None or any(key.lower() not in subs for key in described):
+        raise NoTarget(f"No entry of {name} matches {node.val_filter}.")
+    return canonical_item(subs, described)
+
+
 def _described(node: Any) -> dict[str, Any] | None:
-    """The entry a filter of `eq` conjunctions describes (emails[type eq "work"] -> {type: work})."""
+    """The entry a conjunction of `eq` describes (`type eq "work"` -> {type: work}), if any."""
     if isinstance(node, Comparison) and node.op == CompareOperator.eq:
         return {node.attr_path.attr: node.value}
     if isinstance(node, LogicalExpr) and node.op == LogicalOperator.and_:
@@ -237,8 +263,8 @@ def _apply(doc: dict[str, Any], kind: str, path: str, value: Any, *, explicit: b
     sub = node.sub_attr
     if name in MULTI_PARTS:
         _apply_multi(doc, kind, name, sub, value)
-    elif name == "name":
-        _apply_name(doc, kind, sub, value)
+    elif USER[name].kind is Kind.COMPLEX:
+        _apply_complex(doc, kind, name, sub, value)
     elif sub is not None:
         raise InvalidPath(f"{name} has no sub-attribute {sub}.")
     elif name == "active" and kind == "remove":
@@ -287,36 +313,39 @@ def _apply_enterprise(
 
 
 def _set_enterprise(ext: dict[str, Any], kind: str, part: str, sub: str | None, value: Any) -> None:
-    if part != "manager":
+    attribute = ENTERPRISE_USER[part]
+    if attribute.kind is not Kind.COMPLEX:
         if sub is not None:
             raise InvalidPath(f"{part} has no sub-attribute {sub}.")
         ext[part] = None if kind == "remove" or _empty(value) else value
         return
+    # manager: kept as its value, which $ref names too; displayName is the manager's own
     if sub is not None:
         sub = sub.lower()
-        if sub == "displayname":
-            return  # read-only: the manager's own displayName, computed
-        if sub not in ("value", "$ref"):
-            raise InvalidPath(f"manager has no sub-attribute {sub}.")
+        if attribute.sub(sub) is None:
+            raise InvalidPath(f"{part} has no sub-attribute {sub}.")
+        if sub not in MANAGER_WRITABLE:
+            return  # read-only, computed
         value = {sub: value}
     if kind == "remove":
         ext[part] = None
     elif (
         isinstance(value, dict)
         and value
-        and not any(isinstance(k, str) and k.lower() in ("value", "$ref") for k in value)
+        and not any(isinstance(k, str) and k.lower() in MANAGER_WRITABLE for k in value)
     ):
-        return  # only the read-only displayName: the manager stays as it is
+        return  # only read-only sub-attributes: the manager stays as it is
     else:
         ext[part] = manager_id(value)
 
 
-def _apply_name(doc: dict[str, Any], kind: str, sub: str | None, value: Any) -> None:
-    parts = dict(doc.get("name") or {})
+def _apply_complex(doc: dict[str, Any], kind: str, name: str, sub: str | None, value: Any) -> None:
+    """An operation on a complex attribute (name) or one of its sub-attributes."""
+    parts = dict(doc.get(name) or {})
     if sub is not None:
-        part = SUB_CANONICAL["name"].get(sub.lower())
+        part = SUB_CANONICAL[name].get(sub.lower())
         if part is None:
-            raise InvalidPath(f"name has no sub-attribute {sub}.")
+            raise InvalidPath(f"{name} has no sub-attribute {sub}.")
         if kind == "remove" or _empty(value):
             parts.pop(part, None)
         else:
@@ -324,9 +353,9 @@ def _apply_name(doc: dict[str, Any], kind: str, sub: str | None, value: Any) -> 
     elif kind == "remove" or _empty(value):
         parts = {}
     else:
-        parts.update(dict(canonical_value("name", value).items()))
+        parts.update(dict(canonical_value(name, value).items()))
         parts = {k: v for k, v in parts.items() if not _empty(v)}
-    doc["name"] = parts
+    doc[name] = parts
 
 
 def _apply_multi(doc: dict[str, Any], kind: str, name: str, sub: str | None, value: Any) -> None:
@@ -397,10 +426,7 @@ def _apply_selection(doc: dict[str, Any], kind: str, node: ValuePath, value: Any
             doc[name] = items
         return
     if not matched:
-        described = _described(node.val_filter)
-        if described is None:
-            raise NoTarget(f"No entry of {name} matches {node.val_filter}.")
-        new = canonical_item(subs, described)
+        new = _created(node, name, part)
         items.append(new)
         matched = [new]
     for item in matched:

@@ -1,4 +1,4 @@
-"""Reading request bodies into domain values, forgiving every provider's dialect.
+"""Reading requests (bodies, filters) into domain values, forgiving every provider's dialect.
 
 Attribute names and schema URNs are matched case-insensitively, booleans may come as
 "True"/"False" strings, unknown attributes and unknown extensions are ignored, and
@@ -15,72 +15,84 @@ attribute. When it is the id of a user of the account, documents add $ref and di
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import Any
 
-from enlist.domain.errors import InvalidSyntax, InvalidValue
+from scim2_models import ScimFilter
+from scim2_models.exceptions import SCIMException
+from scim2_models.path import LogicalExpr, Not, ValuePath
+
+from enlist.domain.errors import InvalidFilter, InvalidSyntax, InvalidValue
 from enlist.domain.model import Email, EnterpriseFields, UserFields
+from enlist.domain.schema import (
+    ENTERPRISE_SCHEMA,
+    ENTERPRISE_USER,
+    GROUP_SCHEMA,
+    NOT_WRITTEN,
+    USER,
+    USER_SCHEMA,
+    Attribute,
+    Kind,
+    Mutability,
+)
+from enlist.scim.documents import email_item
 from enlist.services.directory import GroupFields
 
-USER_URN = "urn:ietf:params:scim:schemas:core:2.0:user"
-GROUP_URN = "urn:ietf:params:scim:schemas:core:2.0:group"
+USER_URN = USER_SCHEMA.lower()
+GROUP_URN = GROUP_SCHEMA.lower()
 # The key of the enterprise extension in a canonical document (and in SCIM documents).
-ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+ENTERPRISE = ENTERPRISE_SCHEMA
 ENTERPRISE_URN = ENTERPRISE.lower()
-ENTERPRISE_PARTS = [
-    "employeeNumber",
-    "costCenter",
-    "organization",
-    "division",
-    "department",
-    "manager",
-]
-ENTERPRISE_CANONICAL = {name.lower(): name for name in ENTERPRISE_PARTS}
-MANAGER_PARTS = {"value": "value", "$ref": "$ref", "displayname": "displayName"}
-# Longest text an enterprise attribute may hold (the size of its column).
-_ENTERPRISE_LENGTH = {"manager": 255}
-_ENTERPRISE_DEFAULT_LENGTH = 200
+ENTERPRISE_CANONICAL = {a.name.lower(): a.name for a in ENTERPRISE_USER.attributes}
+MANAGER_PARTS = {sub.name.lower(): sub.name for sub in ENTERPRISE_USER["manager"].subs}
+# What a client may set of the manager: its value, or the $ref that names it (not the
+# manager's own displayName, which documents compute).
+MANAGER_WRITABLE = frozenset(
+    sub.name.lower()
+    for sub in ENTERPRISE_USER["manager"].subs
+    if sub.mutability is Mutability.READ_WRITE
+)
 
-NAME_PARTS = [
-    "formatted",
-    "familyName",
-    "givenName",
-    "middleName",
-    "honorificPrefix",
-    "honorificSuffix",
+# What a client may write, and what it sends that is never written (read-only or not kept).
+WRITABLE = tuple(a for a in USER.attributes if a.mutability is Mutability.READ_WRITE)
+READ_ONLY = [
+    *NOT_WRITTEN,
+    *(a.name for a in USER.attributes if a.mutability is not Mutability.READ_WRITE),
 ]
-MULTI_PARTS = {
-    "emails": ["value", "type", "primary", "display"],
-    "phoneNumbers": ["value", "type", "primary", "display"],
-    "addresses": [
-        "formatted",
-        "streetAddress",
-        "locality",
-        "region",
-        "postalCode",
-        "country",
-        "type",
-        "primary",
-    ],
-}
-SIMPLE = [
-    "userName",
-    "externalId",
-    "displayName",
-    "nickName",
-    "profileUrl",
-    "title",
-    "userType",
-    "preferredLanguage",
-    "locale",
-    "timezone",
-    "active",
-]
-READ_ONLY = ["id", "meta", "groups", "schemas", "password"]
-CANONICAL = {name.lower(): name for name in [*SIMPLE, "name", *MULTI_PARTS, *READ_ONLY]}
-SUB_CANONICAL = {
-    "name": {p.lower(): p for p in NAME_PARTS},
-    **{attr: {p.lower(): p for p in parts} for attr, parts in MULTI_PARTS.items()},
-}
+MULTI_PARTS = {a.name: [s.name for s in a.subs] for a in WRITABLE if a.kind is Kind.MULTI}
+CANONICAL = {name.lower(): name for name in [*(a.name for a in USER.attributes), *NOT_WRITTEN]}
+SUB_CANONICAL = {a.name: {s.name.lower(): s.name for s in a.subs} for a in WRITABLE if a.subs}
+
+
+def parse_filter(text: str, max_length: int = 4096, max_depth: int = 20) -> Any:
+    """Parse a filter string into scim2-models' tree, or refuse it in plain words.
+
+    Length and nesting are capped before and after parsing: a deeply nested filter would
+    otherwise cost a deep recursion in the parser and an enormous SQL statement.
+    """
+    if len(text) > max_length:
+        raise InvalidFilter(f"The filter is longer than the {max_length} characters allowed.")
+    if text.count("(") + text.count("[") > max_depth * 4:
+        raise InvalidFilter(f"The filter nests more than the {max_depth} levels allowed.")
+    try:
+        tree = ScimFilter(text).ast
+    except SCIMException as exc:
+        raise InvalidFilter(f"The filter {text!r} could not be read: {exc}.") from None
+    except (ValueError, TypeError, RecursionError) as exc:
+        raise InvalidFilter(f"The filter {text!r} could not be read: {exc}.") from None
+    if _depth(tree) > max_depth:
+        raise InvalidFilter(f"The filter nests more than the {max_depth} levels allowed.")
+    return tree
+
+
+def _depth(node: Any) -> int:
+    if isinstance(node, LogicalExpr):
+        return 1 + max(_depth(term) for term in node.terms)
+    if isinstance(node, Not):
+        return 1 + _depth(node.expr)
+    if isinstance(node, ValuePath):
+        return 1 + _depth(node.val_filter)
+    return 1
 
 
 def as_bool(value: Any, what: str) -> bool:
@@ -206,74 +218,104 @@ def manager_id(value: Any) -> str | None:
 
 
 def user_fields(doc: dict[str, Any], *, current: UserFields | None = None) -> UserFields:
-    """Build and type-check UserFields from a canonical document."""
+    """Build and type-check UserFields from a canonical document; attributes it leaves out
+    are cleared, but for `active`, which a PUT without it keeps (Okta sends none)."""
     user_name = doc.get("userName")
     if user_name is None or (isinstance(user_name, str) and not user_name.strip()):
         raise InvalidValue("userName is required.")
     if not isinstance(user_name, str):
         raise InvalidValue("userName must be a string.")
-    name = {}
-    for part, value in (doc.get("name") or {}).items():
-        text = _text(value, f"name.{part}")
+    values: dict[str, Any] = {"user_name": user_name.strip()}
+    for name, field, how, attribute in _READS:
+        raw = doc.get(name)
+        if how is _TEXT:
+            values[field] = _text(raw, name)
+        elif how is _FLAG:
+            kept = getattr(current, field) if current is not None else attribute.default
+            values[field] = as_bool(raw, name) if raw is not None else kept
+        elif how is _PARTS:
+            values[field] = _parts(raw, attribute)
+        elif how is _EMAILS:
+            values[field] = _emails(raw)
+        else:
+            values[field] = _plain_items(raw, name)
+    return UserFields(**values, enterprise=_enterprise_fields(doc.get(ENTERPRISE) or {}))
+
+
+def _parts(value: Any, attribute: Attribute) -> dict[str, str]:
+    """The non-empty sub-attributes of a complex attribute (name), as text."""
+    parts = {}
+    for part, item in (value or {}).items():
+        text = _text(item, f"{attribute.name}.{part}")
         if text is not None:
-            name[part] = text
+            parts[part] = text
+    return parts
+
+
+def _emails(items: Any) -> list[Email]:
+    """Email values (fields named as the sub-attributes); entries without a value are dropped."""
     emails = []
-    for item in doc.get("emails") or []:
+    for item in items or []:
         value = _text(item.get("value"), "emails.value")
         if value is None:
             continue
+        primary = item.get("primary")
         emails.append(
             Email(
                 value=value,
                 type=_text(item.get("type"), "emails.type"),
-                primary=as_bool(item["primary"], "emails.primary")
-                if item.get("primary") is not None
-                else False,
+                primary=as_bool(primary, "emails.primary") if primary is not None else False,
                 display=_text(item.get("display"), "emails.display"),
             )
         )
-    active_raw = doc.get("active")
-    if active_raw is None:
-        active = current.active if current is not None else True
-    else:
-        active = as_bool(active_raw, "active")
-    return UserFields(
-        user_name=user_name.strip(),
-        external_id=_text(doc.get("externalId"), "externalId"),
-        name=name,
-        display_name=_text(doc.get("displayName"), "displayName"),
-        nick_name=_text(doc.get("nickName"), "nickName"),
-        profile_url=_text(doc.get("profileUrl"), "profileUrl"),
-        title=_text(doc.get("title"), "title"),
-        user_type=_text(doc.get("userType"), "userType"),
-        preferred_language=_text(doc.get("preferredLanguage"), "preferredLanguage"),
-        locale=_text(doc.get("locale"), "locale"),
-        timezone=_text(doc.get("timezone"), "timezone"),
-        active=active,
-        emails=emails,
-        phone_numbers=_plain_items(doc.get("phoneNumbers"), "phoneNumbers"),
-        addresses=_plain_items(doc.get("addresses"), "addresses"),
-        enterprise=_enterprise_fields(doc.get(ENTERPRISE) or {}),
-    )
+    return emails
+
+
+def _stored(attribute: Attribute) -> tuple[Attribute, Attribute | None]:
+    """The attribute a field holds: itself, or (manager) the one sub-attribute kept, whose
+    value a canonical document holds directly under the attribute's name."""
+    if attribute.field is not None:
+        return attribute, None
+    sub = next(s for s in attribute.subs if s.field is not None)
+    return sub, sub
+
+
+class _Read(Enum):
+    """How the value of an attribute a client writes is read."""
+
+    TEXT = "text"
+    FLAG = "flag"  # true/false, also as "True"/"False"
+    PARTS = "parts"  # a dict of text sub-attributes (name)
+    EMAILS = "emails"  # Email values
+    ITEMS = "items"  # dicts of text sub-attributes and a primary flag
+
+
+# bound once: looked up per attribute of every body
+_TEXT, _FLAG, _PARTS, _EMAILS = _Read.TEXT, _Read.FLAG, _Read.PARTS, _Read.EMAILS
+
+
+def _how(attribute: Attribute) -> _Read:
+    if attribute.name == "emails":
+        return _EMAILS
+    kinds = {Kind.BOOL: _FLAG, Kind.COMPLEX: _PARTS, Kind.MULTI: _Read.ITEMS}
+    return kinds.get(attribute.kind, _TEXT)
+
+
+# (name, field, how, attribute) of each attribute a client writes but userName, built once
+
+
+_READS = tuple((a.name, str(a.field), _how(a), a) for a in WRITABLE if a.name != "userName")
+# (name, field, path) of the extension's attributes
+_ENTERPRISE_FIELDS = tuple(
+    (attribute.name, str(kept.field), ENTERPRISE_USER.path(attribute, sub))
+    for attribute in ENTERPRISE_USER.attributes
+    for kept, sub in [_stored(attribute)]
+)
 
 
 def _enterprise_fields(ext: dict[str, Any]) -> EnterpriseFields:
-    values: dict[str, str | None] = {}
-    for part in ENTERPRISE_PARTS:
-        what = f"{ENTERPRISE}:{part}" + (".value" if part == "manager" else "")
-        text = _text(ext.get(part), what)
-        limit = _ENTERPRISE_LENGTH.get(part, _ENTERPRISE_DEFAULT_LENGTH)
-        if text is not None and len(text) > limit:
-            raise InvalidValue(f"{what} may be at most {limit} characters long.")
-        values[part] = text
-    return EnterpriseFields(
-        employee_number=values["employeeNumber"],
-        cost_center=values["costCenter"],
-        organization=values["organization"],
-        division=values["division"],
-        department=values["department"],
-        manager_id=values["manager"],
-    )
+    values = {field: _text(ext.get(name), path) for name, field, path in _ENTERPRISE_FIELDS}
+    return EnterpriseFields(**values)
 
 
 def _plain_items(items: Any, what: str) -> list[dict[str, Any]]:
@@ -296,43 +338,19 @@ def _plain_items(items: Any, what: str) -> list[dict[str, Any]]:
 
 def user_doc_of(fields: UserFields) -> dict[str, Any]:
     """The canonical writable document of stored fields (what PATCH operates on)."""
-    doc: dict[str, Any] = {
-        "userName": fields.user_name,
-        "externalId": fields.external_id,
-        "name": dict(fields.name),
-        "displayName": fields.display_name,
-        "nickName": fields.nick_name,
-        "profileUrl": fields.profile_url,
-        "title": fields.title,
-        "userType": fields.user_type,
-        "preferredLanguage": fields.preferred_language,
-        "locale": fields.locale,
-        "timezone": fields.timezone,
-        "active": fields.active,
-        "emails": [
-            {
-                k: v
-                for k, v in (
-                    ("value", e.value),
-                    ("type", e.type),
-                    ("primary", e.primary),
-                    ("display", e.display),
-                )
-                if v is not None
-            }
-            for e in fields.emails
-        ],
-        "phoneNumbers": [dict(p) for p in fields.phone_numbers],
-        "addresses": [dict(a) for a in fields.addresses],
-        ENTERPRISE: {
-            "employeeNumber": fields.enterprise.employee_number,
-            "costCenter": fields.enterprise.cost_center,
-            "organization": fields.enterprise.organization,
-            "division": fields.enterprise.division,
-            "department": fields.enterprise.department,
-            "manager": fields.enterprise.manager_id,
-        },
-    }
+    doc: dict[str, Any] = {}
+    for attribute in WRITABLE:
+        value = getattr(fields, str(attribute.field))
+        if attribute.name == "emails":
+            doc["emails"] = [email_item(email) for email in value]
+        elif attribute.kind is Kind.COMPLEX:
+            doc[attribute.name] = dict(value)
+        elif attribute.kind is Kind.MULTI:
+            doc[attribute.name] = [dict(item) for item in value]
+        else:
+            doc[attribute.name] = value
+    ext = fields.enterprise
+    doc[ENTERPRISE] = {name: getattr(ext, field) for name, field, _ in _ENTERPRISE_FIELDS}
     return doc
 
 

@@ -3,54 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from scim2_models.path import AttrPath, CompareOperator, Comparison, LogicalExpr, LogicalOperator
 
-from enlist.domain.errors import InvalidFilter, InvalidValue, NotFound, PreconditionFailed
+from enlist.domain.errors import InvalidValue, NotFound, PreconditionFailed
 from enlist.domain.model import Group, Tenant, User, UserFields
-from enlist.domain.rules import check_user, require_enterprise, require_linked_organization
+from enlist.domain.query import Page, Query
+from enlist.domain.rules import (
+    check_user,
+    distinct_emails,
+    require_enterprise,
+    require_linked_organization,
+)
 from enlist.store.accounts import AccountStore
 from enlist.store.db import Database
-from enlist.store.directory import (
-    GROUP_ATTRIBUTES,
-    GROUP_URN,
-    MEMBER_ATTRIBUTES,
-    USER_ATTRIBUTES,
-    USER_URN,
-    GroupStore,
-    Page,
-    UserStore,
-)
-from enlist.store.filters import SqlFilter, order_column
-from enlist.store.ordering import (
-    USER_FIRST_VALUES,
-    KeysetPage,
-    KeysetPart,
-    Ordering,
-    Seek,
-    keyset_page,
-    ordering,
-)
-from enlist.store.tables import groups as groups_table
-from enlist.store.tables import users as users_table
+from enlist.store.directory import GroupStore, UserStore
+from enlist.store.directory import search_directory as search_root
 from enlist.store.views import DirectoryViews, MemberRow
-
-
-@dataclass(frozen=True)
-class Query:
-    """A list request: filter tree (scim2-models), 1-based start or cursor seek, page size, sort."""
-
-    filter: Any = None
-    start_index: int = 1
-    count: int = 100
-    sort_by: str | None = None
-    descending: bool = False
-    with_members: bool = True  # groups: False when members are excluded from the answer
-    with_groups: bool = True  # users: False when groups are excluded from the answer
-    seek: Seek | None = None  # cursor paging: where the page starts (None: the first page)
-    with_total: bool = True  # cursor paging: whether to count the whole list too
 
 
 @dataclass(frozen=True)
@@ -106,37 +77,14 @@ def check_read(current: int, conditions: Preconditions | None, what: str) -> Non
         _check_version(current, Preconditions(match=conditions.match), what)
 
 
-_USER_URNS = frozenset({USER_URN})
-_GROUP_URNS = frozenset({GROUP_URN})
-
-
-def _user_ordering(query: Query) -> Ordering:
-    return ordering(
-        users_table, USER_ATTRIBUTES, _USER_URNS, query.sort_by, query.descending, USER_FIRST_VALUES
-    )
-
-
-def _group_ordering(query: Query) -> Ordering:
-    return ordering(groups_table, GROUP_ATTRIBUTES, _GROUP_URNS, query.sort_by, query.descending)
-
-
-def _order(sorted_by: Ordering) -> list[Any]:
-    """ORDER BY for index paging: none without sortBy (the stores order by pk, and seek deep
-    pages in that order), else the sort key then pk."""
-    return sorted_by.order_by() if sorted_by.key is not None else []
-
-
 # users ------------------------------------------------------------------------------
 
 
-def list_users(db: Database, tenant: Tenant, query: Query) -> Page:
+def list_users(db: Database, tenant: Tenant, query: Query) -> Page[User]:
+    """A page of the account's users, by startIndex or (query.cursor) by cursor (RFC 9865)."""
     _allowed(tenant)
-    where = SqlFilter(USER_ATTRIBUTES, _USER_URNS).visit(query.filter) if query.filter else None
-    order = _order(_user_ordering(query))
     with db.read() as conn:
-        return UserStore(conn, tenant.account_id).search(
-            where, query.start_index - 1, query.count, order, with_groups=query.with_groups
-        )
+        return UserStore(conn, tenant.account_id).search(query)
 
 
 def get_user(db: Database, tenant: Tenant, user_id: str, *, with_groups: bool = True) -> User:
@@ -148,12 +96,18 @@ def get_user(db: Database, tenant: Tenant, user_id: str, *, with_groups: bool = 
     return user
 
 
+def _accepted(fields: UserFields, accounts: AccountStore, tenant: Tenant) -> UserFields:
+    """A user's fields as they will be stored: one entry per email, the account's rules met."""
+    fields = replace(fields, emails=distinct_emails(fields.emails))
+    check_user(fields, accounts.verified_domain_names(tenant.account_id))
+    return fields
+
+
 def create_user(db: Database, tenant: Tenant, fields: UserFields, *, source: str = "scim") -> User:
     _allowed(tenant)
     with db.write() as conn:
-        check_user(fields, AccountStore(conn).verified_domain_names(tenant.account_id))
         store = UserStore(conn, tenant.account_id)
-        user_id = store.insert(fields, source=source)
+        user_id = store.insert(_accepted(fields, AccountStore(conn), tenant), source=source)
         user = store.get(user_id)
     assert user is not None
     return user
@@ -181,23 +135,12 @@ def update_user(
         _check_version(version, if_match, "user")
         current = store.get(user_id)
         assert current is not None
-        fields = change(current)
-        check_user(fields, AccountStore(conn).verified_domain_names(tenant.account_id))
+        fields = _accepted(change(current), AccountStore(conn), tenant)
         if fields != current.fields:
             store.update(pk, fields)
         user = store.get(user_id)
     assert user is not None
     return user
-
-
-def replace_user(
-    db: Database,
-    tenant: Tenant,
-    user_id: str,
-    fields: UserFields,
-    if_match: Preconditions | None = None,
-) -> User:
-    return update_user(db, tenant, user_id, lambda _current: fields, if_match)
 
 
 def delete_user(
@@ -289,131 +232,24 @@ def _member_pks(users: UserStore, user_ids: list[str]) -> dict[str, int]:
             f" and {len(missing) - 5} more" if len(missing) > 5 else ""
         )
         raise InvalidValue(
-            f"Members must be users of this account; no such user: {shown}. The group was not changed."
+            f"Members must be users of this account; no such user: {shown}. "
+            "The group was not changed."
         )
     return found
 
 
-def list_groups(db: Database, tenant: Tenant, query: Query) -> Page:
+def list_groups(db: Database, tenant: Tenant, query: Query) -> Page[Group]:
+    """A page of the account's groups, by startIndex or (query.cursor) by cursor (RFC 9865)."""
     _allowed(tenant)
-    where = SqlFilter(GROUP_ATTRIBUTES, _GROUP_URNS).visit(query.filter) if query.filter else None
-    order = _order(_group_ordering(query))
     with db.read() as conn:
-        return GroupStore(conn, tenant.account_id).search(
-            where, query.start_index - 1, query.count, order, with_members=query.with_members
-        )
+        return GroupStore(conn, tenant.account_id).search(query)
 
 
-def search_directory(db: Database, tenant: Tenant, query: Query) -> Page:
-    """A query at the server root (RFC 7644 §3.4.2.1): users, then groups, paged as one list.
-
-    A resource type whose attributes the filter does not name is left out (a userName
-    filter finds only users); a filter no resource type can evaluate is refused. sortBy
-    orders each type's part where that type has the attribute.
-    """
+def search_directory(db: Database, tenant: Tenant, query: Query) -> Page[User | Group]:
+    """A query at the server root (RFC 7644 §3.4.2.1): users, then groups, as one list."""
     _allowed(tenant)
-    parts: list[tuple[str, Any, list[Any]]] = [
-        (part.kind, part.where, _order(part.ordering)) for part in _root_parts(tenant, query)
-    ]
-    offset, remaining, total, items = query.start_index - 1, query.count, 0, []
     with db.read() as conn:
-        for kind, where, order in parts:
-            if kind == "users":
-                page = UserStore(conn, tenant.account_id).search(
-                    where, offset, remaining, order, with_groups=query.with_groups
-                )
-            else:
-                page = GroupStore(conn, tenant.account_id).search(
-                    where, offset, remaining, order, with_members=query.with_members
-                )
-            total += page.total
-            items.extend(page.items)
-            remaining -= len(page.items)
-            offset = max(0, offset - page.total)
-    return Page(total=total, items=items)
-
-
-# cursor paging (RFC 9865): keyset pages, never OFFSET ----------------------------------
-
-
-def _users_part(tenant: Tenant, query: Query, where: Any, sorted_by: Ordering) -> KeysetPart:
-    def read(conn: Any, condition: Any, limit: int, order: list[Any]) -> list[Any]:
-        store = UserStore(conn, tenant.account_id)
-        page = store.search(
-            condition, 0, limit, order, with_groups=query.with_groups, with_total=False
-        )
-        return page.items
-
-    def count(conn: Any) -> int:
-        return UserStore(conn, tenant.account_id).search(where, 0, 0).total
-
-    return KeysetPart("users", sorted_by, where, read, count)
-
-
-def _groups_part(tenant: Tenant, query: Query, where: Any, sorted_by: Ordering) -> KeysetPart:
-    def read(conn: Any, condition: Any, limit: int, order: list[Any]) -> list[Any]:
-        store = GroupStore(conn, tenant.account_id)
-        page = store.search(
-            condition, 0, limit, order, with_members=query.with_members, with_total=False
-        )
-        return page.items
-
-    def count(conn: Any) -> int:
-        return GroupStore(conn, tenant.account_id).search(where, 0, 0).total
-
-    return KeysetPart("groups", sorted_by, where, read, count)
-
-
-def _root_parts(tenant: Tenant, query: Query) -> list[KeysetPart]:
-    """The server root's lists: users, then groups; a type the filter cannot apply to is left
-    out, and one without the sortBy attribute keeps creation order."""
-    parts: list[KeysetPart] = []
-    refusals: list[InvalidFilter] = []
-    kinds = (
-        (USER_ATTRIBUTES, _USER_URNS, _users_part, _user_ordering),
-        (GROUP_ATTRIBUTES, _GROUP_URNS, _groups_part, _group_ordering),
-    )
-    for attributes, urns, part, sort in kinds:
-        try:
-            where = SqlFilter(attributes, urns).visit(query.filter) if query.filter else None
-        except InvalidFilter as refusal:
-            refusals.append(refusal)
-            continue
-        try:
-            sorted_by = sort(query)
-        except InvalidFilter:
-            sorted_by = sort(Query(descending=query.descending))
-        parts.append(part(tenant, query, where, sorted_by))
-    if not parts:
-        raise refusals[0]
-    return parts
-
-
-def _by_cursor(db: Database, tenant: Tenant, parts: list[KeysetPart], query: Query) -> KeysetPage:
-    with db.read() as conn:
-        return keyset_page(
-            conn, tenant.account_id, parts, query.seek, query.count, with_total=query.with_total
-        )
-
-
-def list_users_by_cursor(db: Database, tenant: Tenant, query: Query) -> KeysetPage:
-    _allowed(tenant)
-    where = SqlFilter(USER_ATTRIBUTES, _USER_URNS).visit(query.filter) if query.filter else None
-    return _by_cursor(db, tenant, [_users_part(tenant, query, where, _user_ordering(query))], query)
-
-
-def list_groups_by_cursor(db: Database, tenant: Tenant, query: Query) -> KeysetPage:
-    _allowed(tenant)
-    where = SqlFilter(GROUP_ATTRIBUTES, _GROUP_URNS).visit(query.filter) if query.filter else None
-    return _by_cursor(
-        db, tenant, [_groups_part(tenant, query, where, _group_ordering(query))], query
-    )
-
-
-def search_directory_by_cursor(db: Database, tenant: Tenant, query: Query) -> KeysetPage:
-    """The server root's users then groups (see search_directory), paged by keyset."""
-    _allowed(tenant)
-    return _by_cursor(db, tenant, _root_parts(tenant, query), query)
+        return search_root(conn, tenant.account_id, query)
 
 
 def get_group(db: Database, tenant: Tenant, group_id: str, *, with_members: bool = True) -> Group:
@@ -482,8 +318,7 @@ def change_group(
             elif isinstance(change, RemoveMembers):
                 groups.remove_members(pk, users.pks_for_ids(change.user_ids).values())
             elif isinstance(change, RemoveMembersWhere):
-                condition = SqlFilter(MEMBER_ATTRIBUTES, frozenset()).visit(change.filter)
-                groups.remove_members_where(pk, condition)
+                groups.remove_members_where(pk, change.filter)
             elif isinstance(change, ReplaceMembers):
                 groups.clear_members(pk)
                 groups.add_members(pk, [pks[i] for i in change.user_ids])
@@ -582,15 +417,11 @@ def account_users(
         terms.append(_contains_any(searched, text.strip()))
     if active is not None:
         terms.append(Comparison(AttrPath("active"), CompareOperator.eq, active))
-    tree = _all_of(terms)
-    where = SqlFilter(USER_ATTRIBUTES, _USER_URNS).visit(tree) if tree is not None else None
-    order: list[Any] = [order_column(USER_ATTRIBUTES, _USER_URNS, "userName").asc()]
+    query = Query(_all_of(terms), max(start_index, 1), count, sort_by="userName")
     with db.read() as conn:
-        page = UserStore(conn, account_id).search(
-            where, max(start_index, 1) - 1, count, order, deleted=deleted
-        )
+        page = UserStore(conn, account_id).search(query, deleted=deleted)
         sources = DirectoryViews(conn, account_id).user_sources([u.id for u in page.items])
-    return page.total, [ListedUser(u, sources.get(u.id, "scim")) for u in page.items]
+    return page.total or 0, [ListedUser(u, sources.get(u.id, "scim")) for u in page.items]
 
 
 def account_user(db: Database, account_id: str, user_id: str) -> ListedUser:
@@ -627,14 +458,12 @@ def account_groups(
                     tuple(Comparison(AttrPath("id"), CompareOperator.eq, i) for i in ids),
                 )
             )
-        tree = _all_of(terms)
-        where = SqlFilter(GROUP_ATTRIBUTES, _GROUP_URNS).visit(tree) if tree is not None else None
-        order: list[Any] = [order_column(GROUP_ATTRIBUTES, _GROUP_URNS, "displayName").asc()]
-        page = GroupStore(conn, account_id).search(
-            where, max(start_index, 1) - 1, count, order, with_members=False
+        query = Query(
+            _all_of(terms), max(start_index, 1), count, sort_by="displayName", with_members=False
         )
+        page = GroupStore(conn, account_id).search(query)
         counts = views.member_counts([g.id for g in page.items])
-    return page.total, [ListedGroup(g, counts.get(g.id, 0)) for g in page.items]
+    return page.total or 0, [ListedGroup(g, counts.get(g.id, 0)) for g in page.items]
 
 
 def account_group(db: Database, account_id: str, group_id: str) -> Group:

@@ -21,16 +21,16 @@ class ActivityStore:
                 account_id=entry.account_id,
                 at=entry.at,
                 actor_type=entry.actor_type,
-                actor=entry.actor,
+                actor=_kept(entry.actor, 320),
                 action=entry.action,
                 resource_type=entry.resource_type,
-                resource_id=entry.resource_id,
-                resource_name=entry.resource_name,
+                resource_id=_kept(entry.resource_id, 64),
+                resource_name=_kept(entry.resource_name, 320),
                 outcome=entry.outcome,
                 status=entry.status,
-                detail=entry.detail,
-                user_agent=(entry.user_agent or "")[:300] or None,
-                request_id=entry.request_id,
+                detail=_kept(entry.detail),
+                user_agent=_kept(entry.user_agent, 300) or None,
+                request_id=_kept(entry.request_id, 64),
                 changes=entry.changes,
             )
         )
@@ -92,3 +92,11 @@ class ActivityStore:
             )
             for row in rows
         ]
+
+
+def _kept(text: str | None, length: int | None = None) -> Any:
+    """Text as the log can keep it whatever a refused request sent: cut to its column, and
+    NUL characters (which PostgreSQL refuses) shown as U+FFFD, so the refusal is recorded."""
+    if text is None:
+        return None
+    return text.replace("\x00", "\ufffd")[:length]

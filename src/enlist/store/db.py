@@ -91,6 +91,8 @@ class Database:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        # How many threads of a server process may run database work at once (see above).
+        self.concurrency = CONCURRENCY
         # Values that never change once stored (server keys), read once per process.
         self.constants: dict[str, bytes] = {}
         self._autocommit_reads = engine.dialect.name == "postgresql"

@@ -1,18 +1,26 @@
-"""Repositories for provisioned users and groups; membership is rows, changed by set operations."""
+"""Repositories for provisioned users and groups; membership is rows, changed by set operations.
+
+What a user's row holds, how it decodes and which attributes filters may name all come
+from the attribute registry (domain/schema.py). Both repositories list through one
+implementation (store/listing.py): `search(query)` answers index and cursor pages alike,
+and `search_directory` lists the server root's users, then groups.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any
+import dataclasses
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from operator import itemgetter
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
     Connection,
+    CursorResult,
     Integer,
-    Select,
+    Row,
     String,
-    and_,
+    Table,
     any_,
     bindparam,
     delete,
@@ -21,35 +29,53 @@ from sqlalchemy import (
     insert,
     select,
     text,
-    true,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from enlist.clock import new_id, now
-from enlist.domain.errors import Conflict, InvalidValue
+from enlist.domain.errors import Conflict, InvalidFilter, InvalidValue
 from enlist.domain.model import Email, EnterpriseFields, Group, GroupRef, Member, User, UserFields
+from enlist.domain.query import Page, Query
+from enlist.domain.schema import (
+    ENTERPRISE_USER,
+    GROUP_SCHEMA,
+    SCHEMAS,
+    USER,
+    USER_SCHEMA,
+    Attribute,
+    Kind,
+    Schema,
+)
 from enlist.store.accounts import as_utc
-from enlist.store.filters import Attribute, Collection, Column, Kind
+from enlist.store.filters import Collection, Column, Filterable, SqlFilter
+from enlist.store.listing import Listing, Part, page
+from enlist.store.ordering import FirstValue
 from enlist.store.tables import group_members, groups, user_counts, user_emails, users
 
-USER_URN = "urn:ietf:params:scim:schemas:core:2.0:user"
-GROUP_URN = "urn:ietf:params:scim:schemas:core:2.0:group"
-ENTERPRISE_URN = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:user"
-_ENTERPRISE = ENTERPRISE_URN + ":"  # its attributes are keyed by the full URN in filters
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
-_member_user = users.alias("member_user")
-_email_fields: dict[str, Column] = {
-    "value": Column(user_emails.c.value_lower, Kind.TEXT),
-    "type": Column(func.lower(user_emails.c.type), Kind.TEXT),
-    "primary": Column(user_emails.c.primary, Kind.BOOL),
-    "display": Column(func.lower(user_emails.c.display), Kind.TEXT),
-}
-_user_group_fields: dict[str, Column] = {
-    "value": Column(groups.c.id, Kind.EXACT),
-    "display": Column(groups.c.display_name_lower, Kind.TEXT),
-}
+# the filterable attributes ------------------------------------------------------------
+
+
+def _common(table: Table) -> dict[str, Filterable]:
+    """id and meta, which every resource has (RFC 7643 §3.1)."""
+    return {
+        "id": Column(table.c.id, Kind.EXACT),
+        "meta.created": Column(table.c.created, Kind.DATETIME),
+        "meta.lastmodified": Column(table.c.last_modified, Kind.DATETIME),
+    }
+
+
+def _compared(table: Table, column: str, attribute: Attribute) -> Column:
+    """How an attribute in `column` compares: texts through their lower-cased form (the
+    indexed `<column>_lower` copy when there is one), anything else as stored."""
+    if attribute.kind is Kind.TEXT:
+        lowered = table.c[f"{column}_lower"] if attribute.lowered else func.lower(table.c[column])
+        return Column(lowered, Kind.TEXT)
+    return Column(table.c[column], attribute.kind)
 
 
 def _emails_of_user(condition: ColumnElement[bool]) -> ColumnElement[bool]:
@@ -62,41 +88,48 @@ def _groups_of_user(condition: ColumnElement[bool]) -> ColumnElement[bool]:
     )
 
 
-def _ci(column: Any) -> Column:
-    return Column(func.lower(column), Kind.TEXT)
+def _collections() -> dict[str, Collection]:
+    """The multi-valued attributes kept as rows of their own, which filters can reach."""
+    emails = USER["emails"]
+    return {
+        "emails": Collection(
+            _emails_of_user,
+            {sub.name.lower(): _compared(user_emails, sub.name, sub) for sub in emails.subs},
+        ),
+        "groups": Collection(
+            _groups_of_user,
+            {
+                "value": Column(groups.c.id, Kind.EXACT),
+                "display": Column(groups.c.display_name_lower, Kind.TEXT),
+            },
+        ),
+    }
 
 
-USER_ATTRIBUTES: dict[str, Attribute] = {
-    "id": Column(users.c.id, Kind.EXACT),
-    "externalid": Column(users.c.external_id, Kind.EXACT),
-    "username": Column(users.c.user_name_lower, Kind.TEXT),
-    "displayname": Column(users.c.display_name_lower, Kind.TEXT),
-    "name.formatted": _ci(users.c.name_formatted),
-    "name.familyname": _ci(users.c.family_name),
-    "name.givenname": _ci(users.c.given_name),
-    "name.middlename": _ci(users.c.middle_name),
-    "name.honorificprefix": _ci(users.c.honorific_prefix),
-    "name.honorificsuffix": _ci(users.c.honorific_suffix),
-    "nickname": _ci(users.c.nick_name),
-    "profileurl": _ci(users.c.profile_url),
-    "title": _ci(users.c.title),
-    "usertype": _ci(users.c.user_type),
-    "preferredlanguage": _ci(users.c.preferred_language),
-    "locale": _ci(users.c.locale),
-    "timezone": _ci(users.c.timezone),
-    "active": Column(users.c.active, Kind.BOOL),
-    "meta.created": Column(users.c.created, Kind.DATETIME),
-    "meta.lastmodified": Column(users.c.last_modified, Kind.DATETIME),
-    "emails": Collection(_emails_of_user, _email_fields),
-    "groups": Collection(_groups_of_user, _user_group_fields),
-    _ENTERPRISE + "employeenumber": _ci(users.c.employee_number),
-    _ENTERPRISE + "costcenter": _ci(users.c.cost_center),
-    _ENTERPRISE + "organization": _ci(users.c.organization),
-    _ENTERPRISE + "division": _ci(users.c.division),
-    _ENTERPRISE + "department": _ci(users.c.department),
-    _ENTERPRISE + "manager.value": Column(users.c.manager_id, Kind.EXACT),
-}
+def _user_attributes() -> dict[str, Filterable]:
+    """Every attribute a user filter or sortBy may name, keyed as SqlFilter looks them up:
+    lower-cased, sub-attributes dotted, an extension's behind its lower-cased URN."""
+    attributes = _common(users)
+    collections = _collections()
+    for schema in SCHEMAS:
+        prefix = f"{schema.urn.lower()}:" if schema.extension else ""
+        for attribute in schema.attributes:
+            key = prefix + attribute.name.lower()
+            if attribute.kind is Kind.COMPLEX:
+                for sub in attribute.subs:
+                    if sub.column is not None:
+                        attributes[f"{key}.{sub.name.lower()}"] = _compared(users, sub.column, sub)
+            elif attribute.kind is Kind.MULTI:
+                if key in collections:  # JSON lists (phoneNumbers, addresses) are not
+                    attributes[key] = collections[key]
+            elif attribute.column is not None:
+                attributes[key] = _compared(users, attribute.column, attribute)
+    return attributes
 
+
+USER_ATTRIBUTES = _user_attributes()
+
+_member_user = users.alias("member_user")
 _member_fields: dict[str, Column] = {
     "value": Column(_member_user.c.id, Kind.EXACT),
     "display": Column(
@@ -115,44 +148,149 @@ def _members_of_group(condition: ColumnElement[bool]) -> ColumnElement[bool]:
     )
 
 
-GROUP_ATTRIBUTES: dict[str, Attribute] = {
-    "id": Column(groups.c.id, Kind.EXACT),
+GROUP_ATTRIBUTES: dict[str, Filterable] = {
+    **_common(groups),
     "externalid": Column(groups.c.external_id, Kind.EXACT),
     "displayname": Column(groups.c.display_name_lower, Kind.TEXT),
-    "meta.created": Column(groups.c.created, Kind.DATETIME),
-    "meta.lastmodified": Column(groups.c.last_modified, Kind.DATETIME),
     "members": Collection(_members_of_group, _member_fields),
 }
 
 # The member view used by `members[...]` PATCH paths: rows of one group's members.
-MEMBER_ATTRIBUTES: dict[str, Attribute] = dict(_member_fields)
+MEMBER_ATTRIBUTES: dict[str, Filterable] = dict(_member_fields)
 
 
-@dataclass(frozen=True)
-class Page:
-    total: int
-    items: list[Any]
-
-
-# Where each column sits in a row of select(users), and the name parts among them.
-_USER_COLUMN = {key: position for position, key in enumerate(users.c.keys())}
-_NAME_PARTS = [
-    (key, _USER_COLUMN[column])
-    for key, column in (
-        ("formatted", "name_formatted"),
-        ("familyName", "family_name"),
-        ("givenName", "given_name"),
-        ("middleName", "middle_name"),
-        ("honorificPrefix", "honorific_prefix"),
-        ("honorificSuffix", "honorific_suffix"),
+def _first_email(field: ColumnElement[Any]) -> ColumnElement[Any]:
+    """sortBy=emails: the primary email's field, else the first one's."""
+    return (
+        select(field)
+        .where(user_emails.c.user_pk == users.c.pk)
+        .order_by(user_emails.c.primary.desc(), user_emails.c.position)
+        .limit(1)
+        .scalar_subquery()
     )
-]
 
-# From this OFFSET on, a page in the default order seeks its first row in the index.
-_SEEK_FROM = 1000
 
-# The statements every request runs, built once: building one costs more than running it.
-_ID, _ACCOUNT = bindparam("id"), bindparam("account_id")
+# rows and fields ----------------------------------------------------------------------
+
+# Where each column sits in a row of select(users): rows are decoded by position, because
+# a page decodes 100 of them and Row attribute lookups add up.
+_USER_COLUMN = {key: position for position, key in enumerate(users.c.keys())}
+Model = TypeVar("Model", bound="DataclassInstance")
+
+
+def _decoder(
+    schema: Schema, model: type[Model], given: tuple[str, ...] = ()
+) -> Callable[..., Model]:
+    """How a model (UserFields, EnterpriseFields) comes out of a users row: every field read
+    by its position, straight into the model's own field order, from tables built once (a
+    page decodes 100 rows). The caller hands over the `given` fields, which the row lacks."""
+    order = [f.name for f in dataclasses.fields(model)]
+    position: dict[str, int] = dict.fromkeys(given, 0)  # placeholders, replaced
+    flags: list[int] = []
+    lists: list[int] = []
+    parts: list[tuple[int, tuple[str, ...], itemgetter[Any]]] = []  # a dict of sub-attributes
+    for attribute in schema.attributes:
+        if attribute.kind is Kind.COMPLEX and attribute.field is not None:
+            subs = [s for s in attribute.subs if s.column is not None]
+            read = itemgetter(*(_USER_COLUMN[str(s.column)] for s in subs))
+            parts.append((order.index(attribute.field), tuple(s.name for s in subs), read))
+            position[attribute.field] = 0
+            continue
+        for kept in (attribute, *attribute.subs):  # manager: its value sub-attribute
+            if kept.column is not None and kept.field is not None:
+                position[kept.field] = _USER_COLUMN[kept.column]
+                kinds = {Kind.BOOL: flags, Kind.MULTI: lists}
+                kinds.get(kept.kind, []).append(order.index(kept.field))
+    if set(position) != set(order):
+        raise RuntimeError(f"{model.__name__} and the attribute registry name other fields")
+    take = itemgetter(*(position[name] for name in order))
+    given_at = tuple(order.index(name) for name in given)
+
+    def decode(row: Row[Any], *values: Any) -> Model:
+        args = list(take(row))
+        for i, keys, read in parts:
+            args[i] = {k: v for k, v in zip(keys, read(row), strict=True) if v is not None}
+        for i in flags:
+            args[i] = bool(args[i])
+        for i in lists:
+            args[i] = list(args[i] or ())
+        for i, value in zip(given_at, values, strict=True):
+            args[i] = value
+        return model(*args)
+
+    return decode
+
+
+_DECODE_USER = _decoder(USER, UserFields, given=("emails", "enterprise"))
+_DECODE_ENTERPRISE = _decoder(ENTERPRISE_USER, EnterpriseFields)
+_MANAGER = _USER_COLUMN["manager_id"]
+
+
+def _kept(value: Any, attribute: Attribute, into: dict[str, Any]) -> None:
+    column = str(attribute.column)
+    into[column] = (value or None) if attribute.kind is Kind.MULTI else value
+    if attribute.lowered:
+        into[f"{column}_lower"] = value.lower() if value is not None else None
+
+
+def _row_values(fields: UserFields) -> dict[str, Any]:
+    """The users columns that hold a user's fields (the inverse of the readers above)."""
+    values: dict[str, Any] = {}
+    for schema, model in ((USER, fields), (ENTERPRISE_USER, fields.enterprise)):
+        for attribute in schema.attributes:
+            if attribute.kind is Kind.COMPLEX:
+                whole = getattr(model, attribute.field) if attribute.field else None
+                for sub in attribute.subs:
+                    if sub.column is not None:
+                        found = whole.get(sub.name) if whole is not None else None
+                        _kept(getattr(model, str(sub.field)) if sub.field else found, sub, values)
+            elif attribute.column is not None:
+                _kept(getattr(model, str(attribute.field)), attribute, values)
+    return values
+
+
+def _paths(schema: Schema) -> dict[str, str]:
+    """The SCIM path each users column (and its lower-cased copy) holds, for refusals."""
+    paths: dict[str, str] = {}
+    for attribute in schema.attributes:
+        for sub in (None, *attribute.subs):
+            kept = attribute if sub is None else sub
+            if kept.column is not None:
+                paths[kept.column] = paths[f"{kept.column}_lower"] = schema.path(attribute, sub)
+    return paths
+
+
+_SCIM_PATH = {
+    users: {**_paths(USER), **_paths(ENTERPRISE_USER)},
+    user_emails: {
+        **{sub.name: f"emails.{sub.name}" for sub in USER["emails"].subs},
+        "value_lower": "emails.value",
+    },
+    groups: {
+        "display_name": "displayName",
+        "display_name_lower": "displayName",
+        "external_id": "externalId",
+    },
+}
+
+
+def fitted(table: Table, values: dict[str, Any]) -> dict[str, Any]:
+    """Refuse (400) a text longer than its column holds, the same way on every backend:
+    PostgreSQL would fail the statement and SQLite would keep it whole. Column sizes come
+    from the registry's maximum lengths, so this is the one length check."""
+    paths = _SCIM_PATH[table]
+    for key, value in values.items():
+        limit = getattr(table.c[key].type, "length", None) if key in table.c else None
+        if isinstance(value, str) and limit is not None and len(value) > limit:
+            raise InvalidValue(
+                f"{paths.get(key, key)} is longer than the {limit} characters Enlist keeps."
+            )
+    return values
+
+
+# the statements every request runs, built once: building one costs more than running it -
+
+_ID, _ACCOUNT = bindparam("id", type_=String), bindparam("account_id", type_=String)
 # Users the identity provider deleted stay as rows but leave the SCIM view: every SCIM
 # query carries this (the admin pages alone ask for them).
 _LIVE = users.c.deleted_at.is_(None)
@@ -199,51 +337,14 @@ _PG_USER_PKS = select(users.c.id, users.c.pk).where(
 )
 _PG_ADD_MEMBERS = text(
     "INSERT INTO group_members (group_pk, user_pk, account_id, added) "
-    "SELECT :group_pk, member, :account_id, :added FROM unnest(CAST(:user_pks AS integer[])) AS member "
+    "SELECT :group_pk, member, :account_id, :added "
+    "FROM unnest(CAST(:user_pks AS integer[])) AS member "
     "ON CONFLICT DO NOTHING"
 ).bindparams(bindparam("added", type_=groups.c.created.type))
 _PG_REMOVE_MEMBERS = delete(group_members).where(
     group_members.c.group_pk == bindparam("group_pk"),
     group_members.c.user_pk == any_(bindparam("user_pks", type_=postgresql.ARRAY(Integer))),
 )
-
-
-def _ends_the_list(offset: int, limit: int, items: Sequence[Any]) -> bool:
-    """Whether a page read with OFFSET/LIMIT shows where the list ends, so that its total is
-    offset + len(items) without a COUNT: a short page does, unless it is empty past the start."""
-    return limit > 0 and len(items) < limit and (bool(items) or offset == 0)
-
-
-_ATTRIBUTE_OF = {
-    "user_name": "userName",
-    "external_id": "externalId",
-    "name_formatted": "name.formatted",
-    "family_name": "name.familyName",
-    "given_name": "name.givenName",
-    "middle_name": "name.middleName",
-    "honorific_prefix": "name.honorificPrefix",
-    "honorific_suffix": "name.honorificSuffix",
-    "display_name": "displayName",
-    "nick_name": "nickName",
-    "profile_url": "profileUrl",
-    "user_type": "userType",
-    "preferred_language": "preferredLanguage",
-    "value": "emails.value",
-    "type": "type",
-    "display": "display",
-}
-
-
-def fitted(table: Any, values: dict[str, Any]) -> dict[str, Any]:
-    """Refuse (400) a text longer than its column holds, the same way on every backend:
-    PostgreSQL would fail the statement and SQLite would keep it whole."""
-    for key, value in values.items():
-        column = table.c.get(key)
-        limit = getattr(getattr(column, "type", None), "length", None)
-        if isinstance(value, str) and limit is not None and len(value) > limit:
-            attribute = _ATTRIBUTE_OF.get(key, key.replace("_lower", ""))
-            raise InvalidValue(f"{attribute} is longer than the {limit} characters Enlist keeps.")
-    return values
 
 
 def _insert_ignoring_duplicates(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
@@ -257,54 +358,69 @@ def _insert_ignoring_duplicates(conn: Connection, table: Any, rows: list[dict[st
         raise NotImplementedError(conn.dialect.name)
 
 
+def _inserted_pk(result: CursorResult[Any]) -> int:
+    key = result.inserted_primary_key
+    assert key is not None  # an INSERT of one row
+    return int(key[0])
+
+
 def _chunks(items: Sequence[Any], size: int = 900) -> Iterable[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
 
-class UserStore:
+def search_directory(conn: Connection, account_id: str, query: Query) -> Page[User | Group]:
+    """A query at the server root (RFC 7644 §3.4.2.1): users, then groups, paged as one list.
+
+    A resource type whose attributes the filter does not name is left out (a userName
+    filter finds only users); a filter no resource type can evaluate is refused. sortBy
+    orders each type's part where that type has the attribute, else it keeps creation order.
+    """
+    parts: list[Part] = []
+    refusals: list[InvalidFilter] = []
+    for rows in (UserStore(conn, account_id), GroupStore(conn, account_id)):
+        try:
+            where = rows.where(query.filter)
+        except InvalidFilter as refusal:
+            refusals.append(refusal)
+            continue
+        try:
+            sorted_by = rows.ordering(query)
+        except InvalidFilter:
+            sorted_by = rows.ordering(Query(descending=query.descending))
+        parts.append(Part(rows, sorted_by, query, where))
+    if not parts:
+        raise refusals[0]
+    return page(parts, query)
+
+
+# users --------------------------------------------------------------------------------
+
+
+class UserStore(Listing):
     """Users of one account; every query carries the account id."""
 
-    def __init__(self, conn: Connection, account_id: str) -> None:
-        self.conn = conn
-        self.account_id = account_id
+    table = users
+    attributes = USER_ATTRIBUTES
+    urns = frozenset({USER_SCHEMA.lower()})
+    first_values: ClassVar[Mapping[str, FirstValue]] = {"emails": _first_email}
 
-    def _columns(self, fields: UserFields) -> dict[str, Any]:
-        return fitted(users, self._values(fields))
+    def search(self, query: Query, *, deleted: bool | None = False) -> Page[User]:
+        """A page of the account's users; `deleted`: False (SCIM) for the users the identity
+        provider has not deleted, True for only those it deleted, None for both."""
+        return page([self.part(query, deleted=deleted)], query)
 
-    def _values(self, fields: UserFields) -> dict[str, Any]:
-        name = fields.name
-        return {
-            "user_name": fields.user_name,
-            "user_name_lower": fields.user_name.lower(),
-            "external_id": fields.external_id,
-            "name_formatted": name.get("formatted"),
-            "family_name": name.get("familyName"),
-            "given_name": name.get("givenName"),
-            "middle_name": name.get("middleName"),
-            "honorific_prefix": name.get("honorificPrefix"),
-            "honorific_suffix": name.get("honorificSuffix"),
-            "display_name": fields.display_name,
-            "display_name_lower": fields.display_name.lower()
-            if fields.display_name is not None
-            else None,
-            "nick_name": fields.nick_name,
-            "profile_url": fields.profile_url,
-            "title": fields.title,
-            "user_type": fields.user_type,
-            "preferred_language": fields.preferred_language,
-            "locale": fields.locale,
-            "timezone": fields.timezone,
-            "active": fields.active,
-            "phone_numbers": fields.phone_numbers or None,
-            "addresses": fields.addresses or None,
-            "employee_number": fields.enterprise.employee_number,
-            "cost_center": fields.enterprise.cost_center,
-            "organization": fields.enterprise.organization,
-            "division": fields.enterprise.division,
-            "department": fields.enterprise.department,
-            "manager_id": fields.enterprise.manager_id,
-        }
+    def _scope(self, deleted: bool | None) -> ColumnElement[bool] | None:
+        if deleted is None:
+            return None
+        return users.c.deleted_at.is_not(None) if deleted else _LIVE
+
+    def _load(self, rows: Sequence[Row[Any]], query: Query) -> list[Any]:
+        return self._hydrate(rows, with_groups=query.with_groups)
+
+    def _count_all(self) -> int:
+        # every user: the trigger-kept count (deleted users excluded), not a scan
+        return int(self.conn.scalar(_USER_COUNT, {"account_id": self.account_id}) or 0)
 
     def _write_emails(self, user_pk: int, emails: list[Email], replace: bool) -> None:
         if replace:
@@ -343,12 +459,12 @@ class UserStore:
                         last_modified=moment,
                         version=1,
                         source=source,
-                        **self._columns(fields),
+                        **fitted(users, _row_values(fields)),
                     )
                 )
         except IntegrityError:
             raise Conflict(f"A user with userName {fields.user_name} already exists.") from None
-        pk = result.inserted_primary_key[0]
+        pk = _inserted_pk(result)
         self._write_emails(pk, fields.emails, replace=False)
         return user_id
 
@@ -359,19 +475,14 @@ class UserStore:
                     update(users)
                     .where(users.c.pk == pk, users.c.account_id == self.account_id)
                     .values(
-                        last_modified=now(), version=users.c.version + 1, **self._columns(fields)
+                        last_modified=now(),
+                        version=users.c.version + 1,
+                        **fitted(users, _row_values(fields)),
                     )
                 )
         except IntegrityError:
             raise Conflict(f"Another user already has userName {fields.user_name}.") from None
         self._write_emails(pk, fields.emails, replace=True)
-
-    def set_active(self, pk: int, active: bool) -> None:
-        self.conn.execute(
-            update(users)
-            .where(users.c.pk == pk, users.c.account_id == self.account_id)
-            .values(active=active, last_modified=now(), version=users.c.version + 1)
-        )
 
     def delete(self, pk: int) -> str | None:
         """The identity provider deleted the user: it leaves the SCIM view and every group
@@ -433,68 +544,7 @@ class UserStore:
         found = self._hydrate(rows, with_groups=with_groups)
         return found[0] if found else None
 
-    def id_by_user_name(self, user_name: str) -> str | None:
-        return self.conn.scalar(
-            select(users.c.id).where(
-                users.c.account_id == self.account_id,
-                users.c.user_name_lower == user_name.lower(),
-                _LIVE,
-            )
-        )
-
-    def search(
-        self,
-        where: ColumnElement[bool] | None,
-        offset: int,
-        limit: int,
-        order: list[ColumnElement[Any]] | None = None,
-        *,
-        with_groups: bool = True,
-        with_total: bool = True,
-        deleted: bool | None = False,
-    ) -> Page:
-        """A page of the account's users; `deleted`: False (SCIM) for the users the identity
-        provider has not deleted, True for only those it deleted, None for both."""
-        condition = and_(
-            users.c.account_id == self.account_id,
-            true() if deleted is None else users.c.deleted_at.is_not(None) if deleted else _LIVE,
-            where if where is not None else true(),
-        )
-        items: list[User] = []
-        if limit > 0:
-            query: Select[Any] = select(users).where(condition)
-            if not order and offset >= _SEEK_FROM:
-                # A deep page in the default order: find its first row in the (account_id, pk)
-                # index alone, then read just the page; OFFSET would read every skipped row.
-                first = (
-                    select(users.c.pk)
-                    .where(condition)
-                    .order_by(users.c.pk)
-                    .offset(offset)
-                    .limit(1)
-                    .scalar_subquery()
-                )
-                query = query.where(users.c.pk >= first).order_by(users.c.pk).limit(limit)
-            else:
-                # no OFFSET clause at all on a first page, or on a keyset (cursor) page
-                query = (
-                    query.order_by(*(order or []), users.c.pk).offset(offset or None).limit(limit)
-                )
-            items = self._hydrate(self.conn.execute(query).all(), with_groups=with_groups)
-        if not with_total:
-            total = -1
-        elif _ends_the_list(offset, limit, items):
-            total = offset + len(items)
-        elif where is None and deleted is False:
-            # every user: the trigger-kept count (deleted users excluded), not a scan
-            total = int(self.conn.scalar(_USER_COUNT, {"account_id": self.account_id}) or 0)
-        else:
-            total = int(
-                self.conn.scalar(select(func.count()).select_from(users).where(condition)) or 0
-            )
-        return Page(total=total, items=items)
-
-    def _hydrate(self, rows: Sequence[Any], *, with_groups: bool) -> list[User]:
+    def _hydrate(self, rows: Sequence[Row[Any]], *, with_groups: bool) -> list[User]:
         if not rows:
             return []
         pks = [row.pk for row in rows]
@@ -521,8 +571,7 @@ class UserStore:
                     GroupRef(id=link.id, display_name=link.display_name)
                 )
         # Only users with a manager cost a query: most directories set none.
-        position = _USER_COLUMN["manager_id"]
-        managers = self.manager_names(row[position] for row in rows if row[position] is not None)
+        managers = self.manager_names(row[_MANAGER] for row in rows if row[_MANAGER] is not None)
         return [
             self._user(row, emails[row.pk], memberships[row.pk] if with_groups else None, managers)
             for row in rows
@@ -530,37 +579,14 @@ class UserStore:
 
     @staticmethod
     def _user(
-        row: Any, emails: list[Email], memberships: list[GroupRef] | None, managers: dict[str, str]
+        row: Row[Any],
+        emails: list[Email],
+        memberships: list[GroupRef] | None,
+        managers: dict[str, str],
     ) -> User:
-        # Positional access: a page builds 100 of these, and Row attribute lookups add up.
         c = _USER_COLUMN
-        name = {key: row[i] for key, i in _NAME_PARTS if row[i] is not None}
-        fields = UserFields(
-            user_name=row[c["user_name"]],
-            external_id=row[c["external_id"]],
-            name=name,
-            display_name=row[c["display_name"]],
-            nick_name=row[c["nick_name"]],
-            profile_url=row[c["profile_url"]],
-            title=row[c["title"]],
-            user_type=row[c["user_type"]],
-            preferred_language=row[c["preferred_language"]],
-            locale=row[c["locale"]],
-            timezone=row[c["timezone"]],
-            active=bool(row[c["active"]]),
-            emails=emails,
-            phone_numbers=list(row[c["phone_numbers"]] or []),
-            addresses=list(row[c["addresses"]] or []),
-            enterprise=EnterpriseFields(
-                employee_number=row[c["employee_number"]],
-                cost_center=row[c["cost_center"]],
-                organization=row[c["organization"]],
-                division=row[c["division"]],
-                department=row[c["department"]],
-                manager_id=row[c["manager_id"]],
-            ),
-        )
-        manager_id = row[c["manager_id"]]
+        fields = _DECODE_USER(row, emails, _DECODE_ENTERPRISE(row))
+        manager_id = row[_MANAGER]
         return User(
             id=row[c["id"]],
             fields=fields,
@@ -590,12 +616,18 @@ class UserStore:
         return found
 
 
-class GroupStore:
+# groups -------------------------------------------------------------------------------
+
+
+class GroupStore(Listing):
     """Groups of one account and their membership rows."""
 
-    def __init__(self, conn: Connection, account_id: str) -> None:
-        self.conn = conn
-        self.account_id = account_id
+    table = groups
+    attributes = GROUP_ATTRIBUTES
+    urns = frozenset({GROUP_SCHEMA.lower()})
+
+    def _load(self, rows: Sequence[Row[Any]], query: Query) -> list[Any]:
+        return self._hydrate(rows, with_members=query.with_members)
 
     def insert(
         self, organization_id: str, display_name: str, external_id: str | None
@@ -620,7 +652,7 @@ class GroupStore:
                 )
         except IntegrityError:
             raise Conflict(f"A group named {display_name} already exists.") from None
-        return group_id, result.inserted_primary_key[0]
+        return group_id, _inserted_pk(result)
 
     def pk_and_version(self, group_id: str) -> tuple[int, int] | None:
         row = self.conn.execute(
@@ -690,8 +722,10 @@ class GroupStore:
                 )
             )
 
-    def remove_members_where(self, pk: int, condition: ColumnElement[bool]) -> None:
-        """Remove the members a `members[...]` filter selects, in one DELETE."""
+    def remove_members_where(self, pk: int, tree: Any) -> None:
+        """Remove the members a `members[...]` filter (scim2-models tree) selects, in one
+        DELETE."""
+        condition = SqlFilter(MEMBER_ATTRIBUTES, frozenset()).visit(tree)
         selected = (
             select(_member_user.c.pk)
             .where(_member_user.c.account_id == self.account_id, condition)
@@ -713,40 +747,7 @@ class GroupStore:
         found = self._hydrate(rows, with_members=with_members)
         return found[0] if found else None
 
-    def search(
-        self,
-        where: ColumnElement[bool] | None,
-        offset: int,
-        limit: int,
-        order: list[ColumnElement[Any]] | None = None,
-        *,
-        with_members: bool = True,
-        with_total: bool = True,
-    ) -> Page:
-        condition = and_(
-            groups.c.account_id == self.account_id, where if where is not None else true()
-        )
-        items: list[Group] = []
-        if limit > 0:
-            rows = self.conn.execute(
-                select(groups)
-                .where(condition)
-                .order_by(*(order or []), groups.c.pk)
-                .offset(offset or None)  # none on a first page, or on a keyset (cursor) page
-                .limit(limit)
-            ).all()
-            items = self._hydrate(rows, with_members=with_members)
-        if not with_total:
-            total = -1
-        elif _ends_the_list(offset, limit, items):
-            total = offset + len(items)
-        else:
-            total = int(
-                self.conn.scalar(select(func.count()).select_from(groups).where(condition)) or 0
-            )
-        return Page(total=total, items=items)
-
-    def _hydrate(self, rows: Sequence[Any], *, with_members: bool) -> list[Group]:
+    def _hydrate(self, rows: Sequence[Row[Any]], *, with_members: bool) -> list[Group]:
         if not rows:
             return []
         members: dict[int, list[Member]] = {row.pk: [] for row in rows}

@@ -11,11 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import Enum
 from typing import Any
 
-from scim2_models import ScimFilter
-from scim2_models.exceptions import SCIMException
 from scim2_models.path import (
     AttrPath,
     CompareOperator,
@@ -33,20 +30,13 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
 from enlist.domain.errors import InvalidFilter, Sensitive
-
-
-class Kind(Enum):
-    """How values of an attribute compare."""
-
-    TEXT = "text"  # case-insensitive string; the column holds the lower-cased value
-    EXACT = "exact"  # case-exact string (id, externalId)
-    BOOL = "bool"
-    DATETIME = "datetime"
+from enlist.domain.schema import SENSITIVE, Kind
 
 
 @dataclass(frozen=True)
 class Column:
-    """A single-valued attribute: a SQL column and how it compares."""
+    """A single-valued attribute: a SQL column and how it compares (text, exact, bool or
+    datetime)."""
 
     sql: ColumnElement[Any]
     kind: Kind
@@ -61,46 +51,13 @@ class Collection:
     default: str = "value"
 
 
-Attribute = Column | Collection
-
-SENSITIVE = frozenset({"password"})
-
-
-def parse_filter(text: str, max_length: int = 4096, max_depth: int = 20) -> Any:
-    """Parse a filter string into scim2-models' tree, or refuse it in plain words.
-
-    Length and nesting are capped before and after parsing: a deeply nested filter would
-    otherwise cost a deep recursion in the parser and an enormous SQL statement.
-    """
-    if len(text) > max_length:
-        raise InvalidFilter(f"The filter is longer than the {max_length} characters allowed.")
-    if text.count("(") + text.count("[") > max_depth * 4:
-        raise InvalidFilter(f"The filter nests more than the {max_depth} levels allowed.")
-    try:
-        tree = ScimFilter(text).ast
-    except SCIMException as exc:
-        raise InvalidFilter(f"The filter {text!r} could not be read: {exc}.") from None
-    except (ValueError, TypeError, RecursionError) as exc:
-        raise InvalidFilter(f"The filter {text!r} could not be read: {exc}.") from None
-    if _depth(tree) > max_depth:
-        raise InvalidFilter(f"The filter nests more than the {max_depth} levels allowed.")
-    return tree
-
-
-def _depth(node: Any) -> int:
-    if isinstance(node, LogicalExpr):
-        return 1 + max(_depth(term) for term in node.terms)
-    if isinstance(node, Not):
-        return 1 + _depth(node.expr)
-    if isinstance(node, ValuePath):
-        return 1 + _depth(node.val_filter)
-    return 1
+Filterable = Column | Collection
 
 
 class SqlFilter(FilterVisitor[ColumnElement[bool]]):
     """Turn a filter tree into a SQLAlchemy boolean expression over one resource table."""
 
-    def __init__(self, attributes: Mapping[str, Attribute], schema_urns: frozenset[str]) -> None:
+    def __init__(self, attributes: Mapping[str, Filterable], schema_urns: frozenset[str]) -> None:
         self.attributes = attributes
         self.schema_urns = schema_urns
 
@@ -117,7 +74,7 @@ class SqlFilter(FilterVisitor[ColumnElement[bool]]):
             raise Sensitive("Filtering on password is not allowed.")
         return name, path.sub_attr.lower() if path.sub_attr else None
 
-    def _lookup(self, path: AttrPath) -> tuple[Attribute, str | None]:
+    def _lookup(self, path: AttrPath) -> tuple[Filterable, str | None]:
         name, sub = self._key(path)
         if sub is not None and f"{name}.{sub}" in self.attributes:
             return self.attributes[f"{name}.{sub}"], None
@@ -277,21 +234,8 @@ def _operand(column: Column, op: CompareOperator, value: Any, path: AttrPath) ->
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise InvalidFilter(f"{path} holds text; compare it with a quoted string.")
     text = str(value)
+    if "\x00" in text:  # no value holds one (PostgreSQL cannot), nor can it compare with one
+        raise InvalidFilter(
+            f"{path} is compared with a NUL character (\\u0000), which no value holds."
+        )
     return text.lower() if column.kind is Kind.TEXT else text
-
-
-def order_column(
-    attributes: Mapping[str, Attribute], schema_urns: frozenset[str], sort_by: str
-) -> ColumnElement[Any]:
-    """The column behind a `sortBy` attribute (single-valued attributes only)."""
-    try:
-        parsed = ScimFilter(f"{sort_by} pr").ast
-    except (SCIMException, ValueError):
-        parsed = None
-    if not isinstance(parsed, Present):
-        raise InvalidFilter(f"sortBy={sort_by!r} does not name an attribute.")
-    compiler = SqlFilter(attributes, schema_urns)
-    attribute, _sub = compiler._lookup(parsed.attr_path)
-    if isinstance(attribute, Collection):
-        raise InvalidFilter(f"sortBy={sort_by} names a multi-valued attribute.")
-    return attribute.sql

@@ -1,6 +1,9 @@
-"""The SQLAlchemy Core tables; every tenant-owned row carries account_id, in every unique index too."""
+"""The SQLAlchemy Core tables; every tenant-owned row carries account_id, in every unique
+index too. The users columns come from the attribute registry (domain/schema.py)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -18,6 +21,8 @@ from sqlalchemy import (
     text,
 )
 
+from enlist.domain.schema import ENTERPRISE_USER, USER, Kind, Schema
+
 metadata = MetaData(
     naming_convention={
         "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -28,6 +33,33 @@ metadata = MetaData(
 )
 
 TS = DateTime(timezone=True)
+
+
+def _columns(schema: Schema) -> list[Column[Any]]:
+    """The users columns of a schema's stored attributes, in the schema's order (the order
+    the migrations created them in): one per text, boolean or JSON list, and a lower-cased
+    copy beside the texts looked up and sorted case-insensitively through an index."""
+    columns: list[Column[Any]] = []
+    for attribute in schema.attributes:
+        kept = [attribute] if attribute.column else [s for s in attribute.subs if s.column]
+        for part in kept:
+            name, nullable = str(part.column), not (part is attribute and attribute.required)
+            if part.kind is Kind.BOOL:
+                columns.append(Column(name, Boolean, nullable=nullable, default=part.default))
+            elif part.kind is Kind.MULTI:
+                # none_as_null: an absent list is SQL NULL, read back without decoding "null"
+                columns.append(Column(name, JSON(none_as_null=True)))
+            else:
+                columns.append(Column(name, String(part.length), nullable=nullable))
+                if part.lowered:
+                    columns.append(Column(f"{name}_lower", String(part.length), nullable=nullable))
+    return columns
+
+
+def _email_length(name: str) -> int | None:
+    sub = USER["emails"].sub(name)
+    return sub.length if sub is not None else None
+
 
 accounts = Table(
     "accounts",
@@ -106,42 +138,13 @@ users = Table(
     Column("pk", Integer, primary_key=True, autoincrement=True),
     Column("id", String(32), nullable=False, unique=True),
     Column("account_id", String(32), ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
-    Column("user_name", String(320), nullable=False),
-    Column("user_name_lower", String(320), nullable=False),
-    Column("external_id", String(255)),
-    Column("name_formatted", String(500)),
-    Column("family_name", String(200)),
-    Column("given_name", String(200)),
-    Column("middle_name", String(200)),
-    Column("honorific_prefix", String(50)),
-    Column("honorific_suffix", String(50)),
-    Column("display_name", String(300)),
-    Column("display_name_lower", String(300)),
-    Column("nick_name", String(200)),
-    Column("profile_url", String(1000)),
-    Column("title", String(200)),
-    Column("user_type", String(100)),
-    Column("preferred_language", String(50)),
-    Column("locale", String(50)),
-    Column("timezone", String(64)),
-    Column("active", Boolean, nullable=False, default=True),
-    # none_as_null: an absent list is SQL NULL, read back without decoding JSON "null"
-    Column("phone_numbers", JSON(none_as_null=True)),
-    Column("addresses", JSON(none_as_null=True)),
+    *_columns(USER),  # userName ... addresses (domain/schema.py)
     # "scim" when an identity provider created the user, "admin" when a person did
     Column("source", String(10), nullable=False, server_default="scim"),
     Column("created", TS, nullable=False),
     Column("last_modified", TS, nullable=False),
     Column("version", Integer, nullable=False, default=1),
-    # The enterprise extension (urn:ietf:params:scim:schemas:extension:enterprise:2.0:User).
-    Column("employee_number", String(200)),
-    Column("cost_center", String(200)),
-    Column("organization", String(200)),
-    Column("division", String(200)),
-    Column("department", String(200)),
-    # manager.value as sent: usually the id of another user of the account (see
-    # scim/reading.py for why any string is kept)
-    Column("manager_id", String(255)),
+    *_columns(ENTERPRISE_USER),  # employeeNumber ... manager.value
     # Set when the identity provider DELETEs the user: the row (and the calendar data that
     # refers to it) stays, but the user leaves the SCIM view and its userName is free again.
     Column("deleted_at", TS),
@@ -171,11 +174,11 @@ user_emails = Table(
     Column("user_pk", Integer, ForeignKey("users.pk", ondelete="CASCADE"), nullable=False),
     Column("account_id", String(32), nullable=False),
     Column("position", Integer, nullable=False),
-    Column("value", String(320), nullable=False),
-    Column("value_lower", String(320), nullable=False),
-    Column("type", String(50)),
+    Column("value", String(_email_length("value")), nullable=False),
+    Column("value_lower", String(_email_length("value")), nullable=False),
+    Column("type", String(_email_length("type"))),
     Column("primary", Boolean, nullable=False, default=False),
-    Column("display", String(320)),
+    Column("display", String(_email_length("display"))),
     Index("ix_user_emails_user", "user_pk"),
     Index("ix_user_emails_account_value", "account_id", "value_lower"),
 )

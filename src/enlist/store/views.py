@@ -1,4 +1,5 @@
-"""Read-only views of one account's directory for the admin pages: sources, counts, organizations."""
+"""Read-only views of one account's directory for the admin pages: sources, counts,
+organizations."""
 
 from __future__ import annotations
 
@@ -39,7 +40,8 @@ class DirectoryViews:
         return {row.id: row.source for row in rows}
 
     def user_counts(self) -> tuple[int, int]:
-        """(all users, active users) of the account, leaving out those the identity provider deleted."""
+        """(all users, active users) of the account, without those the identity provider
+        deleted."""
         row = self.conn.execute(
             select(func.count(), func.count().filter(users.c.active.is_(True))).where(
                 users.c.account_id == self.account_id, users.c.deleted_at.is_(None)
