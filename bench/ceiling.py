@@ -1,4 +1,4 @@
-"""The stack's ceiling: a bare Starlette route that checks the bearer header and returns a fixed user.
+"""The stack's ceiling: a bare Starlette route that checks the bearer and returns a fixed user.
 
 Served by the same uvicorn settings as `enlist serve`, it is the most any SCIM handler on
 this stack could do: no database, no SCIM parsing, one JSON encoding per request.

@@ -1,4 +1,4 @@
-"""scim2-server's in-memory reference server, as its own ASGI application, seeded for the benchmarks.
+"""scim2-server's in-memory reference server, as its own ASGI app, seeded for the benchmarks.
 
 `create_app()` is a uvicorn factory. It reads BENCH_REF_USERS (users to create),
 BENCH_REF_BIG_GROUP and BENCH_REF_POOL (a group of that many members, and that many more

@@ -35,7 +35,7 @@ import httpx
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from seed import Dataset, create_database, drop_database, seed
+from seed import Dataset, create_database, drop_database, seed  # noqa: E402 - bench/ is not a package
 
 PYTHON = sys.executable
 DATA = HERE / ".data"
@@ -307,7 +307,8 @@ def measure(
     )
     print(
         f"  {target:12} {backend:10} {load.users:>8} {mode:13} {result.rps:>9.1f} req/s "
-        f"p50 {result.p50_ms:>8.2f} ms  p99 {result.p99_ms:>8.2f} ms  cpu {result.cpu_us:>6.0f} us/req  "
+        f"p50 {result.p50_ms:>8.2f} ms  p99 {result.p99_ms:>8.2f} ms  "
+        f"cpu {result.cpu_us:>6.0f} us/req  "
         f"n={result.requests} err={result.errors} load={result.load:.1f}"
         f"{' first=' + str(raw['first_error']) if raw.get('first_error') else ''}",
         flush=True,
@@ -420,7 +421,8 @@ class Bench:
         big, pool = (BIG_GROUP, POOL) if groups else (0, 0)
         with reference_server(token, users if not groups else BIG_GROUP, out, big, pool) as srv:
             print(
-                f"  scim2-server ready with {users + pool} users in {time.monotonic() - started:.1f} s",
+                f"  scim2-server ready with {users + pool} users "
+                f"in {time.monotonic() - started:.1f} s",
                 flush=True,
             )
             load = reference_load(out, token, users)
@@ -547,8 +549,10 @@ def report(bench: Bench) -> str:
     reference = {(r.op, r.users): r for r in results if r.target == "scim2-server"}
     rows = [
         (
-            "| operation | backend | users | workers | Enlist req/s | p50 ms | p99 ms | CPU µs/req | errors | "
-            "ceiling req/s | ÷ ceiling | scim2-server req/s | scim2-server p50 ms | × scim2-server | load |"
+            "| operation | backend | users | workers | Enlist req/s | p50 ms | p99 ms "
+            "| CPU µs/req | errors | "
+            "ceiling req/s | ÷ ceiling | scim2-server req/s | scim2-server p50 ms "
+            "| × scim2-server | load |"
         ),
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
@@ -564,10 +568,13 @@ def report(bench: Bench) -> str:
         if s is not None and s.note:
             label += f" (scim2-server {s.note})"
         rows.append(
-            f"| {label} | {r.backend} | {r.users:,} | {r.workers} | {_fmt(r.rps)} | {_fmt(r.p50_ms, 2)} | "
-            f"{_fmt(r.p99_ms, 2)} | {_fmt(r.cpu_us, 0)} | {r.errors} | {_fmt(c.rps if c else None)} | "
+            f"| {label} | {r.backend} | {r.users:,} | {r.workers} | {_fmt(r.rps)} "
+            f"| {_fmt(r.p50_ms, 2)} | "
+            f"{_fmt(r.p99_ms, 2)} | {_fmt(r.cpu_us, 0)} | {r.errors} "
+            f"| {_fmt(c.rps if c else None)} | "
             f"{(f'{r.rps / c.rps:.0%}' if c and c.rps else '–')} | {_fmt(s.rps if s else None)} | "
-            f"{_fmt(s.p50_ms if s else None, 2)} | {(f'{r.rps / s.rps:.1f}x' if s and s.rps else '–')} | "
+            f"{_fmt(s.p50_ms if s else None, 2)} "
+            f"| {(f'{r.rps / s.rps:.1f}x' if s and s.rps else '–')} | "
             f"{r.load:.1f} |"
         )
     if bench.rss:

@@ -248,7 +248,8 @@ def seed(
             for table in ("users", "user_emails", "groups"):
                 conn.execute(
                     text(
-                        f"SELECT setval(pg_get_serial_sequence('{table}', 'pk'), (SELECT max(pk) FROM {table}))"
+                        f"SELECT setval(pg_get_serial_sequence('{table}', 'pk'), "
+                        f"(SELECT max(pk) FROM {table}))"
                     )
                 )
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:

@@ -1,4 +1,4 @@
-"""Serve a benchmark comparison app (the ceiling or scim2-server) with `enlist serve`'s uvicorn settings.
+"""Serve a comparison app (the ceiling or scim2-server) with `enlist serve`'s uvicorn settings.
 
 Usage: python bench/serve_asgi.py MODULE:ATTR PORT [--factory]
 """

@@ -1,4 +1,4 @@
-"""What the identity provider provisioned, as the admin reads it: users, groups, organizations, activity."""
+"""What the identity provider provisioned, as the admin reads it: users, groups, activity."""
 
 from __future__ import annotations
 

@@ -72,7 +72,7 @@ def serving(env: dict[str, str], *extra_args: str, startup_seconds: float = 60.0
     """Start `enlist serve` on a free port; yield its base URL; stop it afterwards."""
     port = free_port()
     # A file, not a pipe: a server logging many errors would block on a full pipe nobody reads.
-    output = tempfile.TemporaryFile()
+    output = tempfile.TemporaryFile()  # noqa: SIM115 - closed in the finally below
     process = subprocess.Popen(
         [
             sys.executable,

@@ -127,7 +127,7 @@ def _predict_member_display(context: Any, value: Any) -> None:
 
 
 def _predict_manager_display(context: Any, value: Any) -> None:
-    """Fill manager.displayName the way Enlist computes it: the manager's displayName or userName."""
+    """Fill manager.displayName as Enlist computes it: the manager's displayName or userName."""
     manager = getattr(value, "manager", None) if _is_enterprise_extension(value) else value
     if not getattr(manager, "ref", None) or not hasattr(manager, "display_name"):
         return

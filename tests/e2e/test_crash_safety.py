@@ -155,5 +155,6 @@ def test_acknowledged_writes_survive_a_sigkill(database_url):
             assert conn.execute(text("PRAGMA integrity_check")).scalar() == "ok"
     engine.dispose()
     print(
-        f"acknowledged {len(acknowledged)} users and {len(members)} memberships; found {len(found)} users"
+        f"acknowledged {len(acknowledged)} users and {len(members)} memberships; "
+        f"found {len(found)} users"
     )

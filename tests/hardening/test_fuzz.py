@@ -88,11 +88,13 @@ def filters(draw: Any, depth: int = 0) -> str:
         )
         return f"{attribute} {draw(st.sampled_from(OPERATORS))} {value}"
     if kind == 3:
-        return f"({draw(filters(depth + 1))}) {draw(st.sampled_from(['and', 'or', 'AND']))} {draw(filters(depth + 1))}"
+        operator = draw(st.sampled_from(["and", "or", "AND"]))
+        return f"({draw(filters(depth + 1))}) {operator} {draw(filters(depth + 1))}"
     if kind == 4:
         return f"not ({draw(filters(depth + 1))})"
     if kind == 5:
-        return f"{draw(st.sampled_from(['emails', 'members', 'userName']))}[{draw(filters(depth + 1))}]"
+        attribute = draw(st.sampled_from(["emails", "members", "userName"]))
+        return f"{attribute}[{draw(filters(depth + 1))}]"
     return draw(st.text(max_size=40))
 
 

@@ -193,7 +193,7 @@ def test_cursor_walk_survives_users_added_and_removed_meanwhile(scim: Scim, db: 
         cursor = page.get("nextCursor")
 
     assert [r["id"] for r in first["Resources"]] == ids[:4]
-    assert rest == [ids[4]] + ids[6:] + [late]  # no repeats, no gap, the newcomer at the end
+    assert rest == [ids[4], *ids[6:], late]  # no repeats, no gap, the newcomer at the end
 
 
 def test_cursor_pages_are_keyset_queries_never_offset(scim: Scim, db: Any) -> None:

@@ -1,4 +1,4 @@
-"""Google Workspace and JumpCloud: plain RFC 7644, request by request, enterprise extension included."""
+"""Google Workspace and JumpCloud: plain RFC 7644, request by request, enterprise extension too."""
 
 from __future__ import annotations
 

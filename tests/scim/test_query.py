@@ -93,7 +93,7 @@ def _value(doc: dict[str, Any], attribute: str) -> Any:
 
 
 def _expected(docs: list[dict[str, Any]], attribute: str, case_exact: bool = False) -> list[str]:
-    """Ascending: by the value (lower-cased unless case-exact), no value last, ties in creation order."""
+    """Ascending: by the value (lower-cased unless case-exact), no value last, ties by creation."""
 
     def key(item: tuple[int, dict[str, Any]]) -> tuple[Any, ...]:
         index, doc = item

@@ -1,4 +1,4 @@
-"""Property: the SQL a filter compiles to selects exactly the users scim2-models' own evaluator matches."""
+"""Property: a filter's SQL selects exactly the users scim2-models' own evaluator matches."""
 
 from __future__ import annotations
 

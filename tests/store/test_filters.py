@@ -1,4 +1,4 @@
-"""The filter compiler on its own: every operator, attribute and error of RFC 7644 filters, on both backends."""
+"""The filter compiler on its own: every operator, attribute and error of RFC 7644 filters."""
 
 from __future__ import annotations
 
@@ -380,7 +380,8 @@ def english_collation_db() -> Iterator[Database]:
         ), "this PostgreSQL has no ICU en-US collation"
         conn.execute(
             text(
-                f"CREATE DATABASE \"{name}\" TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US'"
+                f'CREATE DATABASE "{name}" TEMPLATE template0 '
+                "LOCALE_PROVIDER icu ICU_LOCALE 'en-US'"
             )
         )
     database = Database.open(POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}")

@@ -129,7 +129,7 @@ class CalendarApi:
                 caller = await loop.run_in_executor(self.threads, self._authenticate, request)
                 call = Call(request, caller, self.db, self.settings)
                 if is_async:
-                    result = await handler(call)  # type: ignore[misc]
+                    result = await handler(call)
                 else:
                     result = await loop.run_in_executor(self.threads, handler, call)
             except errors.EnlistError as error:
