@@ -16,8 +16,8 @@ MAX_CLIENT_SECRET_LENGTH = 1000
 
 def issuer_url(text: str) -> str:
     """An issuer as stored: `https://` (loopback may be `http://`, for local testing), no query
-    or fragment, no trailing slash (discovery appends `/.well-known/openid-configuration`)."""
-    issuer = text.strip().rstrip("/")
+    or fragment; exactly as the provider writes it, since ID tokens must name it so."""
+    issuer = text.strip()  # kept as the provider names it: JumpCloud's ends with a slash
     if not issuer:
         raise InvalidValue("Enter the issuer, e.g. https://acme.okta.com.")
     if len(issuer) > MAX_ISSUER_LENGTH:

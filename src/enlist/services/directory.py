@@ -17,6 +17,9 @@ from enlist.domain.rules import (
     require_enterprise,
     require_linked_organization,
 )
+from enlist.domain.signin import SessionReason
+from enlist.services import signin
+from enlist.services.unit import Actor, writing
 from enlist.store.accounts import AccountStore
 from enlist.store.db import Database
 from enlist.store.directory import GroupStore, UserStore
@@ -44,6 +47,11 @@ class Preconditions:
 
     match: Versions | None = None
     none_match: Versions | None = None
+
+
+def _provider(tenant: Tenant) -> Actor:
+    """The identity provider behind a SCIM request, as the changes it makes record it."""
+    return Actor("scim", tenant.secret_id)
 
 
 def _allowed(tenant: Tenant) -> None:
@@ -126,7 +134,8 @@ def update_user(
     between reading the user and writing it back.
     """
     _allowed(tenant)
-    with db.write() as conn:
+    with writing(db, tenant.account_id, _provider(tenant)) as unit:
+        conn = unit.conn
         store = UserStore(conn, tenant.account_id)
         found = store.pk_and_version(user_id, lock=True)
         if found is None:
@@ -138,6 +147,8 @@ def update_user(
         fields = _accepted(change(current), AccountStore(conn), tenant)
         if fields != current.fields:
             store.update(pk, fields)
+        if current.fields.active and not fields.active:  # access ends with this request
+            signin.end_sessions(unit, pk, SessionReason.deactivated)
         user = store.get(user_id)
     assert user is not None
     return user
@@ -148,12 +159,13 @@ def delete_user(
 ) -> str:
     """The identity provider deletes a user (see UserStore.delete); returns its userName."""
     _allowed(tenant)
-    with db.write() as conn:
-        store = UserStore(conn, tenant.account_id)
+    with writing(db, tenant.account_id, _provider(tenant)) as unit:
+        store = UserStore(unit.conn, tenant.account_id)
         found = store.pk_and_version(user_id, lock=True)
         if found is None:
             raise NotFound(f"There is no user {user_id}.")
         _check_version(found[1], if_match, "user")
+        signin.end_sessions(unit, found[0], SessionReason.deleted)
         return store.delete(found[0]) or user_id
 
 

@@ -34,7 +34,7 @@ SKEW_SECONDS = 60
 CACHE_SECONDS = 3600.0
 REFETCH_SECONDS = 5.0
 MAX_DOCUMENT_BYTES = 512 * 1024
-TIMEOUT = httpx.Timeout(10.0)
+TIMEOUT_SECONDS = 10.0
 # What an ID token may be signed with: public-key algorithms only (never `none`, never an
 # HMAC keyed with the client secret).
 SIGNING_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384")
@@ -161,7 +161,7 @@ class Issuers:
     """Per-process cache of each issuer's discovery document and keys (thread-safe)."""
 
     http: httpx.Client = field(
-        default_factory=lambda: httpx.Client(timeout=TIMEOUT, follow_redirects=False)
+        default_factory=lambda: httpx.Client(timeout=TIMEOUT_SECONDS, follow_redirects=False)
     )
     clock: Callable[[], float] = time.monotonic
     _cache: dict[str, _Cached] = field(default_factory=dict)
@@ -263,7 +263,7 @@ def _client(client: SsoClient, redirect_uri: str) -> Any:
         scope=SCOPES,
         redirect_uri=redirect_uri,
         code_challenge_method="S256",
-        timeout=TIMEOUT,
+        timeout=TIMEOUT_SECONDS,
         follow_redirects=False,
     )
 

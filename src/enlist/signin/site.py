@@ -238,9 +238,15 @@ class SignInSite:
 
     def initiate(self, call: Call) -> Response:
         """Okta's tile (initiate-login URI): find the domain by issuer, then start the flow."""
-        issuer = call.param("iss").rstrip("/")
+        issuer = call.param("iss")
         hint, target = call.param("login_hint"), safe_path(call.param("target_link_uri"))
-        domains = signin.sso_for_issuer(self.db, issuer) if issuer else []
+        # with or without the trailing slash the provider's own issuer may carry
+        other = issuer[:-1] if issuer.endswith("/") else issuer + "/"
+        domains = (
+            signin.sso_for_issuer(self.db, issuer) or signin.sso_for_issuer(self.db, other)
+            if issuer
+            else []
+        )
         if not domains:
             return self._page(
                 call,
@@ -456,7 +462,7 @@ def _subject(body: bytes) -> dict[str, Any] | None:
     if sub_id.get("format") == "iss_sub":
         iss, sub = sub_id.get("iss"), sub_id.get("sub")
         if isinstance(iss, str) and isinstance(sub, str) and iss and sub:
-            return {"subject": (iss.rstrip("/"), sub)}
+            return {"subject": (iss, sub)}
     return None
 
 
