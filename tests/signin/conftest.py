@@ -96,3 +96,9 @@ class Person:
 @pytest.fixture
 def person(client: TestClient) -> Person:
     return Person(client)
+
+
+@pytest.fixture
+def client_factory(app: Any) -> Any:
+    """Another browser on the same app (its own cookies)."""
+    return lambda: TestClient(app, base_url="http://enlist.test")
