@@ -48,10 +48,10 @@ def domain_sso(
     """Set up, change or (with --off) turn off a domain's single sign-on (OpenID Connect).
 
     People whose email is on the domain then sign in at /login through the provider, which
-    sends them back to /oidc/authenticate.
+    sends them back to /oidc/authenticate. With --off, "sso" is null in the JSON.
 
     With --json: {"name": "acme.com", "sso": {"issuer": "https://acme.okta.com",
-    "client_id": "0oa1b2c3"}}; with --off: {"name": "acme.com", "sso": null}
+    "client_id": "0oa1b2c3"}}
     """
     if off and (issuer or client_id or client_secret_file):
         raise fail("--off takes no --issuer, --client-id or --client-secret-file.")
