@@ -48,7 +48,7 @@ def test_the_admin_sets_up_sso_and_the_secret_is_never_shown_again(
     assert ENLIST_CLIENT.client_secret not in saved.text
     assert f'value="{ENLIST_CLIENT.client_id}"' in saved.text
     assert "type a new one to replace it" in saved.text
-    assert f"/login/sso?iss={openid_provider.issuer}" in saved.text
+    assert 'value="http://enlist.test/login/sso"' in saved.text  # Okta adds iss itself
     activity = signed_in.get("/activity").text
     assert "Set up single sign-on for acme.test" in activity
     assert ENLIST_CLIENT.client_secret not in activity
@@ -125,3 +125,20 @@ def test_another_accounts_domain_is_not_found(
     answer = signed_in.submit("/domains", f"/domains/{domain.id}/sso/off")
 
     assert answer.status_code == 404
+
+
+def test_entra_s_home_page_url_carries_the_issuer(
+    signed_in: Browser, acme_domain: str, admin: AdminAccount, db: Database
+) -> None:
+    tenancy.set_account_provider(db, admin.account_id, "entra")
+    issuer = "https://login.microsoftonline.com/0b1c-tenant/v2.0"
+    signed_in.submit(acme_domain, acme_domain, _sso_form(issuer, "app-id", SECRET))
+
+    page = signed_in.get(acme_domain).text
+
+    assert "Home page URL, under Branding &amp; properties" in page
+    assert (
+        'value="http://enlist.test/login/sso?iss=https%3A%2F%2Flogin.microsoftonline.com'
+        '%2F0b1c-tenant%2Fv2.0"'
+    ) in page
+    assert "Application (client) ID" in page

@@ -150,6 +150,9 @@ class SsoGuide:
     logout_field: str | None  # takes …/login
     client_id_field: str
     client_secret_field: str
+    # The provider adds `iss` to the initiate-login URI itself (OIDC third-party initiated
+    # login, as Okta does); else the URI carries it.
+    adds_iss: bool = False
 
 
 SSO_GUIDES: dict[Provider, SsoGuide] = {
@@ -161,6 +164,7 @@ SSO_GUIDES: dict[Provider, SsoGuide] = {
         "Sign-out redirect URIs",
         "Client ID",
         "Client secret",
+        adds_iss=True,
     ),
     Provider.entra: SsoGuide(
         "In the Microsoft Entra admin center, App registrations › New registration (Web).",
@@ -208,6 +212,7 @@ SSO_GUIDES: dict[Provider, SsoGuide] = {
         "Post-logout redirect URI",
         "Client ID",
         "Client secret",
+        adds_iss=True,
     ),
 }
 

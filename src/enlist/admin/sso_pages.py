@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from starlette.responses import Response
 
@@ -24,16 +25,20 @@ def context(
     sso = signin.sso_settings(visit.db, domain)
     base = visit.scim_base_url().removesuffix("/scim/v2")
     issuer = visit.field("sso_issuer") or (sso.issuer if sso else "")
+    guide = sso_guide_for(tenancy.account_provider(visit.db, visit.account_id))
+    initiate = f"{base}/login/sso"
+    if issuer and not guide.adds_iss:
+        initiate += "?" + urlencode({"iss": issuer})
     return {
         "sso": sso,
         "sso_form": {
             "issuer": issuer,
             "client_id": visit.field("sso_client_id") or (sso.client_id if sso else ""),
         },
-        "sso_guide": sso_guide_for(tenancy.account_provider(visit.db, visit.account_id)),
+        "sso_guide": guide,
         "sso_urls": {
             "redirect": base + CALLBACK_PATH,
-            "initiate": f"{base}/login/sso" + (f"?iss={issuer}" if issuer else ""),
+            "initiate": initiate,
             "logout": base + "/login",
         },
         "sso_check": check,
