@@ -92,6 +92,11 @@ class Person:
     def me(self) -> Any:
         return self.client.get("/me", follow_redirects=False)
 
+    def signed_out(self) -> bool:
+        """Whether /me sends this browser to the sign-in page."""
+        answer = self.me()
+        return answer.status_code == 303 and answer.headers["location"].startswith("/login")
+
 
 @pytest.fixture
 def person(client: TestClient) -> Person:

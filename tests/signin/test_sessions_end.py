@@ -27,11 +27,6 @@ REACTIVATE = {
 }
 
 
-def _signed_out(person: Person) -> bool:
-    answer = person.me()
-    return answer.status_code == 303 and answer.headers["location"].startswith("/login")
-
-
 def _ended(db: Database, account_id: str) -> list[dict[str, Any]]:
     with db.read() as conn:
         events = EventStore(conn).after(account_id, 0, 1000)
@@ -50,7 +45,7 @@ def test_jane_deactivated_by_okta_is_signed_out_on_her_next_request(
 ) -> None:
     assert scim.patch(f"/Users/{sso_tenant.jane['id']}", json=DEACTIVATE).status_code == 200
 
-    assert _signed_out(jane_signed_in)
+    assert jane_signed_in.signed_out()
     assert _ended(db, sso_tenant.tenant.account_id) == [
         {
             "id": sso_tenant.jane["id"],
@@ -68,7 +63,7 @@ def test_reactivation_allows_signing_in_again_but_revives_no_session(
     scim.patch(user, json=DEACTIVATE)
     scim.patch(user, json=REACTIVATE)
 
-    assert _signed_out(jane_signed_in)
+    assert jane_signed_in.signed_out()
     assert jane_signed_in.sign_in(JANE).status_code == 303
     assert jane_signed_in.me().status_code == 200
 
@@ -79,7 +74,7 @@ def test_a_put_with_active_false_signs_out_too(
     body = {**sso_tenant.jane, "active": False}
     assert scim.put(f"/Users/{sso_tenant.jane['id']}", json=body).status_code == 200
 
-    assert _signed_out(jane_signed_in)
+    assert jane_signed_in.signed_out()
 
 
 def test_jane_deleted_by_the_provider_is_signed_out(
@@ -87,7 +82,7 @@ def test_jane_deleted_by_the_provider_is_signed_out(
 ) -> None:
     assert scim.delete(f"/Users/{sso_tenant.jane['id']}").status_code == 204
 
-    assert _signed_out(jane_signed_in)
+    assert jane_signed_in.signed_out()
     assert [e["reason"] for e in _ended(db, sso_tenant.tenant.account_id)] == ["deleted"]
 
 
@@ -117,7 +112,7 @@ def test_turning_sso_off_signs_out_everyone_signed_in_through_it(
 
         assert signin.turn_off_sso(db, domain)
 
-        assert _signed_out(jane_signed_in) and _signed_out(sam)
+        assert jane_signed_in.signed_out() and sam.signed_out()
     ended = _ended(db, sso_tenant.tenant.account_id)
     assert sorted(e["userName"] for e in ended) == [JANE.email, SAM.email]
     assert {e["reason"] for e in ended} == {"sso_off"}
@@ -133,7 +128,7 @@ def test_sign_out_ends_the_session(
     )
 
     assert answer.status_code == 303 and answer.headers["location"] == "/login"
-    assert _signed_out(jane_signed_in)
+    assert jane_signed_in.signed_out()
     assert [e["reason"] for e in _ended(db, sso_tenant.tenant.account_id)] == ["signed_out"]
 
 
@@ -147,7 +142,7 @@ def test_sign_out_without_the_form_token_changes_nothing(jane_signed_in: Person)
 def test_a_forged_session_cookie_is_signed_out(person: Person, sso_tenant: SsoTenant) -> None:
     person.client.cookies.set("enlist_person", "forged.value", domain="enlist.test")
 
-    assert _signed_out(person)
+    assert person.signed_out()
 
 
 # Okta Universal Logout ------------------------------------------------------------------
@@ -188,7 +183,7 @@ def test_okta_universal_logout_by_email_signs_jane_out(
     )
 
     assert answer.status_code == 204
-    assert _signed_out(jane_signed_in)
+    assert jane_signed_in.signed_out()
     assert [e["reason"] for e in _ended(db, sso_tenant.tenant.account_id)] == ["universal_logout"]
 
 
@@ -200,7 +195,7 @@ def test_okta_universal_logout_by_iss_sub_signs_jane_out(
     answer = _universal_logout(jane_signed_in, _logout_token(openid_provider), body)
 
     assert answer.status_code == 204
-    assert _signed_out(jane_signed_in)
+    assert jane_signed_in.signed_out()
 
 
 def test_universal_logout_of_someone_never_signed_in_is_done(
@@ -269,4 +264,4 @@ def test_universal_logout_after_key_rotation_fetches_the_new_key(
     assert (
         _universal_logout(jane_signed_in, _logout_token(openid_provider), body).status_code == 204
     )
-    assert _signed_out(jane_signed_in)
+    assert jane_signed_in.signed_out()

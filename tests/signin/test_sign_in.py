@@ -39,11 +39,6 @@ def test_jane_signs_in_from_the_login_page_and_sees_her_page(
     assert "Europe/Berlin" in page.text and "de-DE" in page.text
 
 
-def _signed_out(person: Person) -> bool:
-    answer = person.me()
-    return answer.status_code == 303 and answer.headers["location"].startswith("/login")
-
-
 def _refusals(db: Database, account_id: str) -> list[str]:
     return [
         entry.detail
@@ -107,7 +102,7 @@ def test_a_callback_with_another_state_is_refused_without_a_session(
 
     assert answer.status_code == 403
     assert "started in another browser" in answer.text
-    assert _signed_out(person)
+    assert person.signed_out()
     assert any("state" in detail for detail in _refusals(db, sso_tenant.tenant.account_id))
 
 
@@ -120,7 +115,7 @@ def test_a_callback_in_a_browser_that_started_no_sign_in_is_refused(
     with client_factory() as other_browser:
         answer = Person(other_browser).back(callback)
         assert answer.status_code == 403
-        assert _signed_out(Person(other_browser))
+        assert Person(other_browser).signed_out()
 
 
 def test_a_replayed_code_is_refused_without_a_session(
@@ -131,13 +126,13 @@ def test_a_replayed_code_is_refused_without_a_session(
     callback = person.at_provider(started.headers["location"], JANE.sub)
     assert person.back(callback).status_code == 303
     person.client.post("/logout", data={"csrf_token": _csrf(person)})
-    assert _signed_out(person)
+    assert person.signed_out()
 
     person.client.cookies.set("enlist_oidc", pending, domain="enlist.test", path="/oidc")
     answer = person.back(callback)
 
     assert answer.status_code == 403
-    assert _signed_out(person)
+    assert person.signed_out()
     assert any("invalid_grant" in detail for detail in _refusals(db, sso_tenant.tenant.account_id))
 
 
@@ -161,7 +156,7 @@ def test_a_tampered_id_token_is_refused_without_a_session(
 
     assert answer.status_code == 403, tampering
     assert "could not be trusted" in answer.text
-    assert _signed_out(person)
+    assert person.signed_out()
     assert _refusals(db, sso_tenant.tenant.account_id)
     assert person.sign_in(JANE).status_code == 303  # the next, genuine token is fine
 
@@ -187,7 +182,7 @@ def test_a_sub_that_moved_to_another_email_is_refused(
 
     assert answer.status_code == 403
     assert "another email" in answer.text
-    assert _signed_out(person)
+    assert person.signed_out()
     assert any("now has the email" in d for d in _refusals(db, sso_tenant.tenant.account_id))
 
 
@@ -201,7 +196,7 @@ def test_a_person_the_provider_never_provisioned_is_told_to_ask_for_the_app(
 
     assert answer.status_code == 403
     assert "has not given you access to the calendar yet" in answer.text
-    assert _signed_out(person)
+    assert person.signed_out()
 
 
 def test_a_deactivated_person_is_refused(
@@ -217,7 +212,7 @@ def test_a_deactivated_person_is_refused(
 
     assert answer.status_code == 403
     assert "deactivated by your organisation" in answer.text
-    assert _signed_out(person)
+    assert person.signed_out()
     assert any("is deactivated" in d for d in _refusals(db, sso_tenant.tenant.account_id))
 
 
@@ -230,7 +225,7 @@ def test_a_person_the_provider_deleted_is_refused(
 
     assert answer.status_code == 403
     assert "removed by your organisation" in answer.text
-    assert _signed_out(person)
+    assert person.signed_out()
 
 
 def test_no_enterprise_calendar_means_no_sign_in(
@@ -243,7 +238,7 @@ def test_no_enterprise_calendar_means_no_sign_in(
 
     assert answer.status_code == 403
     assert "plan does not include single sign-on" in answer.text
-    assert _signed_out(person)
+    assert person.signed_out()
 
 
 def test_the_sign_in_is_in_the_activity_log(

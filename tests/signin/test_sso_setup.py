@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,31 +11,8 @@ from sqlalchemy import select
 from enlist.services import signin, tenancy
 from enlist.store.db import Database
 from enlist.store.tables import domain_sso
-from tests.helpers import assert_prints_what_the_docs_say
 
 SECRET = "a-client-secret-never-shown-again"
-
-
-@pytest.fixture
-def enlist(db: Database, database_url: str) -> Any:
-    def run(*args: str, ok: bool = True) -> Any:
-        done = subprocess.run(
-            [sys.executable, "-m", "enlist", *args, "--database-url", database_url],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        if ok:
-            assert done.returncode == 0, done.stderr
-            printed = json.loads(done.stdout)
-            assert_prints_what_the_docs_say(args, printed)
-            return printed
-        assert done.returncode != 0 and done.stdout == ""
-        assert "Traceback" not in done.stderr and "\n" not in done.stderr.strip()
-        return done.stderr.strip()
-
-    return run
 
 
 def test_the_operator_turns_sso_on_and_off_with_the_cli(
