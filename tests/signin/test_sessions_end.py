@@ -265,3 +265,15 @@ def test_universal_logout_after_key_rotation_fetches_the_new_key(
         _universal_logout(jane_signed_in, _logout_token(openid_provider), body).status_code == 204
     )
     assert jane_signed_in.signed_out()
+
+
+def test_universal_logout_with_a_nul_character_is_a_4xx(
+    jane_signed_in: Person, openid_provider: OpenIdProvider
+) -> None:
+    token = _logout_token(openid_provider)
+    for body in (
+        {"sub_id": {"format": "email", "email": "jane\x00@example.com"}},
+        {"sub_id": {"format": "iss_sub", "iss": openid_provider.issuer, "sub": "00u\x00"}},
+    ):
+        assert _universal_logout(jane_signed_in, token, body).status_code == 400
+    assert jane_signed_in.me().status_code == 200

@@ -250,3 +250,15 @@ def test_the_sign_in_is_in_the_activity_log(
     signed_in = [e for e in entries if e.action == "person.sign_in" and e.outcome == "success"]
     assert signed_in and signed_in[0].actor == sso_tenant.jane["id"]
     assert "jane@example.com signed in" in signed_in[0].detail
+
+
+def test_nul_characters_are_refused_with_a_4xx(
+    person: Person, sso_tenant: SsoTenant, openid_provider: OpenIdProvider
+) -> None:
+    tile = person.client.get(
+        "/login/sso", params={"iss": openid_provider.issuer + "\x00"}, follow_redirects=False
+    )
+    typed = person.start("jane\x00@example.com")
+
+    assert tile.status_code == 400
+    assert typed.status_code == 400 and "Enter your work email" in typed.text

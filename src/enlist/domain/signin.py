@@ -36,7 +36,7 @@ def issuer_url(text: str) -> str:
             f"The issuer {issuer!r} must start with https:// (http:// is accepted only for "
             "127.0.0.1 or localhost with a port, for local testing)."
         )
-    if parts.query or parts.fragment or parts.username or parts.password:
+    if not plain(issuer) or parts.query or parts.fragment or parts.username or parts.password:
         raise InvalidValue(f"The issuer {issuer!r} must be a plain URL, without ?, # or a user.")
     return issuer
 
@@ -45,7 +45,7 @@ def client_id(text: str) -> str:
     value = text.strip()
     if not value:
         raise InvalidValue("Enter the client ID the identity provider gave the app.")
-    if len(value) > MAX_CLIENT_ID_LENGTH or any(c.isspace() for c in value):
+    if not plain(value, MAX_CLIENT_ID_LENGTH) or any(c.isspace() for c in value):
         raise InvalidValue("The client ID must be one word of at most 255 characters.")
     return value
 
@@ -61,10 +61,17 @@ def client_secret(text: str) -> str:
     return value
 
 
+def plain(text: str, limit: int = 500) -> bool:
+    """Text that may be looked up: short, without control characters (PostgreSQL refuses NUL)."""
+    return len(text) <= limit and not any(ord(c) < 0x20 for c in text)
+
+
 def email_domain(email: str) -> str | None:
     """The lower-cased domain of an address, or None when it is not one."""
     local, at, domain = email.strip().rpartition("@")
     if not at or not local or not domain or any(c.isspace() for c in email.strip()):
+        return None
+    if not plain(email, 320):
         return None
     return domain.lower().rstrip(".")
 

@@ -26,7 +26,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 from joserfc.jws import extract_compact
 
-from enlist.domain.signin import SsoClient
+from enlist.domain.signin import SsoClient, plain
 from enlist.encoding import from_json
 
 SCOPES = "openid email profile"
@@ -380,9 +380,11 @@ def verify_id_token(
     if (len(audiences) > 1 or "azp" in claims) and claims.get("azp") != client.client_id:
         raise TokenRefused("the token's azp names another client")
     subject, email = claims["sub"], claims.get("email")
-    if not isinstance(subject, str) or not subject or len(subject) > 255:
+    if not isinstance(subject, str) or not subject or not plain(subject, 255):
         raise TokenRefused("the token's sub is not a short string")
-    return VerifiedIdToken(subject, email if isinstance(email, str) else None, claims)
+    if not isinstance(email, str) or not plain(email, 320):
+        email = None
+    return VerifiedIdToken(subject, email, claims)
 
 
 def unverified_issuer(token: str) -> str | None:

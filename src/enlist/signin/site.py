@@ -29,6 +29,7 @@ from enlist.domain.signin import (
     SignInRefused,
     SsoSettings,
     email_domain,
+    plain,
     safe_path,
 )
 from enlist.encoding import from_json
@@ -244,7 +245,7 @@ class SignInSite:
         other = issuer[:-1] if issuer.endswith("/") else issuer + "/"
         domains = (
             signin.sso_for_issuer(self.db, issuer) or signin.sso_for_issuer(self.db, other)
-            if issuer
+            if issuer and plain(issuer)
             else []
         )
         if not domains:
@@ -414,7 +415,7 @@ class SignInSite:
     def _universal_logout(self, request: Request, body: bytes) -> Response:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         issuer = unverified_issuer(token.strip()) if scheme.lower() == "bearer" else None
-        if issuer is None or not signin.sso_for_issuer(self.db, issuer):
+        if issuer is None or not plain(issuer) or not signin.sso_for_issuer(self.db, issuer):
             return _problem(401, "A JWT signed by a single sign-on issuer is required.")
         audience = self._base_url(request) + LOGOUT_PATH
         try:
@@ -461,7 +462,7 @@ def _subject(body: bytes) -> dict[str, Any] | None:
             return {"email": email.strip()}
     if sub_id.get("format") == "iss_sub":
         iss, sub = sub_id.get("iss"), sub_id.get("sub")
-        if isinstance(iss, str) and isinstance(sub, str) and iss and sub:
+        if isinstance(iss, str) and isinstance(sub, str) and iss and sub and plain(iss + sub):
             return {"subject": (iss, sub)}
     return None
 
