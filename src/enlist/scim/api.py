@@ -31,7 +31,6 @@ from enlist.domain.query import Page, Query
 from enlist.ratelimit import make_limiter
 from enlist.request_id import request_id_of
 from enlist.scim import audit, discovery
-from enlist.scim.audit import Note
 from enlist.scim.cursors import Cursors, fingerprint
 from enlist.scim.documents import (
     Projection,
@@ -59,6 +58,7 @@ from enlist.scim.reading import (
 )
 from enlist.services import activity, directory, tenancy
 from enlist.services.keys import server_key
+from enlist.services.unit import Actor
 from enlist.store.db import Database
 
 _BEARER = re.compile(r"^\s*bearer\s+(\S+)\s*$", re.IGNORECASE)
@@ -87,11 +87,19 @@ class Call:
         self.body = body
         self.raw: bytes | None = None  # the unparsed body of POST, PUT and PATCH
         self.base = base
-        self.note: Note | None = None
+        self.tenant: Tenant | None = None
 
-    def noted(self, action: str, resource_id: str | None, name: str | None, detail: str) -> None:
-        """Say what this write did, for the activity log."""
-        self.note = Note(action, resource_id, name, detail)
+    def actor(self, status: int) -> Actor:
+        """Who writes: the SCIM secret, with the provider's user agent, this request's id and
+        the status a success answers (kept with the activity entry)."""
+        assert self.tenant is not None
+        return Actor(
+            "scim",
+            self.tenant.secret_id,
+            user_agent=self.headers.get("user-agent"),
+            request_id=request_id_of(self.request.scope),
+            status=status,
+        )
 
     def preconditions(self) -> directory.Preconditions | None:
         """If-Match and If-None-Match, as the versions they name (checked by the service)."""
@@ -193,7 +201,7 @@ class ScimApi:
         tenant: Tenant | None = None
         failure: str | None = None
         try:
-            tenant = self._authenticate(call)
+            tenant = call.tenant = self._authenticate(call)
             if call.raw is not None:  # judged only once the caller is known: 401 comes first
                 call.body = _parse_json(call.raw)
             _refuse_nul(call)
@@ -203,17 +211,22 @@ class ScimApi:
         except Exception as exc:  # noqa: BLE001 - the SCIM envelope, never a traceback
             response, failure = internal_error(exc), "internal error"
         request = call.request
-        if tenant is not None and audit.is_audited(request.method, request.url.path):
+        # A write that went through logged itself in its own transaction; one that was
+        # refused (or failed) rolled back, and is logged here in a transaction of its own.
+        if (
+            failure is not None
+            and tenant is not None
+            and audit.is_audited(request.method, request.url.path)
+        ):
             activity.record(
                 self.db,
-                audit.entry(
+                audit.refusal(
                     tenant=tenant,
                     method=request.method,
                     path=request.url.path,
                     path_id=call.path_params.get("id"),
                     body=call.body,
                     status=response.status_code,
-                    note=call.note,
                     failure=failure,
                     user_agent=call.headers.get("user-agent"),
                     request_id=request_id_of(request.scope),
@@ -404,9 +417,7 @@ class ScimApi:
 
     def create_user(self, call: Call, tenant: Tenant) -> Response:
         fields = user_fields(canonical_user(call.body))
-        user = directory.create_user(self.db, tenant, fields)
-        name = user.fields.user_name
-        call.noted("user.create", user.id, name, f"Created user {name}.")
+        user = directory.create_user(self.db, tenant, fields, actor=call.actor(201))
         return self._user_response(call, user, 201)
 
     def replace_user(self, call: Call, tenant: Tenant) -> Response:
@@ -416,9 +427,14 @@ class ScimApi:
             return user_fields(doc, current=current.fields)
 
         user = directory.update_user(
-            self.db, tenant, call.path_params["id"], change, call.preconditions()
+            self.db,
+            tenant,
+            call.path_params["id"],
+            change,
+            call.preconditions(),
+            action="user.replace",
+            actor=call.actor(200),
         )
-        _note_user_update(call, user, "user.replace")
         return self._user_response(call, user)
 
     def patch_user(self, call: Call, tenant: Tenant) -> Response:
@@ -429,21 +445,19 @@ class ScimApi:
             return user_fields(doc, current=current.fields)
 
         user = directory.update_user(
-            self.db, tenant, call.path_params["id"], change, call.preconditions()
+            self.db,
+            tenant,
+            call.path_params["id"],
+            change,
+            call.preconditions(),
+            action="user.update",
+            actor=call.actor(200),
         )
-        _note_user_update(call, user, "user.update")
         return self._user_response(call, user)
 
     def delete_user(self, call: Call, tenant: Tenant) -> Response:
         user_id = call.path_params["id"]
-        name = directory.delete_user(self.db, tenant, user_id, call.preconditions())
-        call.noted(
-            "user.delete",
-            user_id,
-            name,
-            f"Deleted user {name}: out of every group and without access; "
-            "kept for the admin pages.",
-        )
+        directory.delete_user(self.db, tenant, user_id, call.preconditions(), actor=call.actor(204))
         return Response(status_code=204)
 
     # groups ------------------------------------------------------------------------
@@ -501,13 +515,11 @@ class ScimApi:
         projection = call.projection()
         fields = group_fields(call.body)
         group = directory.create_group(
-            self.db, tenant, fields, with_members=projection.wants("members")
-        )
-        call.noted(
-            "group.create",
-            group.id,
-            group.display_name,
-            f"Created group {group.display_name} with {len(set(fields.member_ids))} member(s).",
+            self.db,
+            tenant,
+            fields,
+            with_members=projection.wants("members"),
+            actor=call.actor(201),
         )
         return self._group_response(call, group, 201, projection)
 
@@ -521,12 +533,7 @@ class ScimApi:
             fields,
             call.preconditions(),
             with_members=projection.wants("members"),
-        )
-        call.noted(
-            "group.replace",
-            group.id,
-            group.display_name,
-            f"Replaced group {group.display_name}: now {len(set(fields.member_ids))} member(s).",
+            actor=call.actor(200),
         )
         return self._group_response(call, group, projection=projection)
 
@@ -543,10 +550,7 @@ class ScimApi:
             changes,
             call.preconditions(),
             with_members=projection.wants("members") if projection.given else None,
-        )
-        group_id = call.path_params["id"]
-        call.noted(
-            "group.update", group_id, _group_name(changes) or group_id, _describe_changes(changes)
+            actor=call.actor(200 if projection.given else 204),
         )
         if changed.group is None:  # no body, but the new version for the next If-Match
             return Response(status_code=204, headers={"ETag": etag(changed.version)})
@@ -554,8 +558,9 @@ class ScimApi:
 
     def delete_group(self, call: Call, tenant: Tenant) -> Response:
         group_id = call.path_params["id"]
-        directory.delete_group(self.db, tenant, group_id, call.preconditions())
-        call.noted("group.delete", group_id, group_id, f"Deleted group {group_id}.")
+        directory.delete_group(
+            self.db, tenant, group_id, call.preconditions(), actor=call.actor(204)
+        )
         return Response(status_code=204)
 
     # discovery ---------------------------------------------------------------------
@@ -591,35 +596,6 @@ class ScimApi:
             if item["id"].lower() == wanted.lower():
                 return json_response(item)
         raise NotFound(f"There is no {what} {wanted}.")
-
-
-def _note_user_update(call: Call, user: Any, action: str) -> None:
-    name = user.fields.user_name
-    state = "active" if user.fields.active else "deactivated"
-    call.noted(action, user.id, name, f"Updated user {name} (now {state}).")
-
-
-def _group_name(changes: list[Any]) -> str | None:
-    names = [c.value for c in changes if isinstance(c, directory.SetDisplayName)]
-    return names[-1] if names else None
-
-
-def _describe_changes(changes: list[Any]) -> str:
-    parts = []
-    for change in changes:
-        if isinstance(change, directory.SetDisplayName):
-            parts.append(f"named it {change.value}")
-        elif isinstance(change, directory.SetExternalId):
-            parts.append("set its externalId")
-        elif isinstance(change, directory.AddMembers):
-            parts.append(f"added {len(set(change.user_ids))} member(s)")
-        elif isinstance(change, directory.RemoveMembers):
-            parts.append(f"removed {len(set(change.user_ids))} member(s)")
-        elif isinstance(change, directory.RemoveMembersWhere):
-            parts.append(f"removed the members matching {change.filter}")
-        elif isinstance(change, directory.ReplaceMembers):
-            parts.append(f"set its members to {len(set(change.user_ids))} user(s)")
-    return "Updated group: " + ("; ".join(parts) if parts else "no change") + "."
 
 
 def _refuse_nul(call: Call) -> None:

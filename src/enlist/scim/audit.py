@@ -1,8 +1,7 @@
-"""Turns one SCIM write and its outcome into a plain-language activity entry."""
+"""Turns a refused or failed SCIM write into a plain-language activity entry."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from enlist.clock import now
@@ -11,16 +10,6 @@ from enlist.domain.model import Tenant
 
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _VERBS = {"POST": "create", "PUT": "replace", "PATCH": "update", "DELETE": "delete"}
-
-
-@dataclass
-class Note:
-    """What a handler says it did, for the activity log."""
-
-    action: str
-    resource_id: str | None
-    name: str | None
-    detail: str
 
 
 def _resource_type(path: str) -> str | None:
@@ -48,7 +37,7 @@ def is_audited(method: str, path: str) -> bool:
     return method in WRITES and _resource_type(path) is not None and not path.endswith("/.search")
 
 
-def entry(
+def refusal(
     *,
     tenant: Tenant,
     method: str,
@@ -56,28 +45,23 @@ def entry(
     path_id: str | None,
     body: Any,
     status: int,
-    note: Note | None,
-    failure: str | None,
+    failure: str,
     user_agent: str | None,
     request_id: str | None,
 ) -> Entry:
+    """The entry of a SCIM write that was refused (4xx) or failed (5xx): nothing changed.
+
+    Writes that went through are logged by their use case, in their own transaction.
+    """
     kind = _resource_type(path)
-    action = (
-        note.action
-        if note
-        else f"{(kind or 'resource').lower()}.{_VERBS.get(method, method.lower())}"
-    )
-    name = (note.name if note else None) or _name_from_body(body) or path_id
-    if failure is None and note is not None:
-        outcome, detail = "success", note.detail
-    elif status >= 500:
-        outcome, detail = (
-            "error",
-            f"Failed {action} of {name or kind}: Enlist hit an internal error (logged).",
-        )
+    action = f"{(kind or 'resource').lower()}.{_VERBS.get(method, method.lower())}"
+    name = _name_from_body(body) or path_id
+    if status >= 500:
+        outcome = "error"
+        detail = f"Failed {action} of {name or kind}: Enlist hit an internal error (logged)."
     else:
         outcome = "refused"
-        detail = f"Refused {name or kind}: {failure or 'the request was refused'}"
+        detail = f"Refused {name or kind}: {failure}"
     return Entry(
         account_id=tenant.account_id,
         at=now(),
@@ -85,7 +69,7 @@ def entry(
         actor=tenant.secret_id,
         action=action,
         resource_type=kind,
-        resource_id=(note.resource_id if note else None) or path_id,
+        resource_id=path_id,
         resource_name=name,
         outcome=outcome,
         status=status,

@@ -8,7 +8,15 @@ from typing import Any
 
 from scim2_models.path import AttrPath, CompareOperator, Comparison, LogicalExpr, LogicalOperator
 
+from enlist.domain.changes import (
+    NAMED,
+    describe_differences,
+    name_people,
+    person_profile,
+    user_differences,
+)
 from enlist.domain.errors import InvalidValue, NotFound, PreconditionFailed
+from enlist.domain.events import EventType
 from enlist.domain.model import Group, Tenant, User, UserFields
 from enlist.domain.query import Page, Query
 from enlist.domain.rules import (
@@ -19,7 +27,7 @@ from enlist.domain.rules import (
 )
 from enlist.domain.signin import SessionReason
 from enlist.services import signin
-from enlist.services.unit import Actor, writing
+from enlist.services.unit import OPERATOR, Actor, Change, writing
 from enlist.store.accounts import AccountStore
 from enlist.store.db import Database
 from enlist.store.directory import GroupStore, UserStore
@@ -47,11 +55,6 @@ class Preconditions:
 
     match: Versions | None = None
     none_match: Versions | None = None
-
-
-def _provider(tenant: Tenant) -> Actor:
-    """The identity provider behind a SCIM request, as the changes it makes record it."""
-    return Actor("scim", tenant.secret_id)
 
 
 def _allowed(tenant: Tenant) -> None:
@@ -111,32 +114,95 @@ def _accepted(fields: UserFields, accounts: AccountStore, tenant: Tenant) -> Use
     return fields
 
 
-def create_user(db: Database, tenant: Tenant, fields: UserFields, *, source: str = "scim") -> User:
+def create_user(
+    db: Database,
+    tenant: Tenant,
+    fields: UserFields,
+    *,
+    source: str = "scim",
+    actor: Actor = OPERATOR,
+) -> User:
+    """Provision a user (the identity provider's POST)."""
     _allowed(tenant)
-    with db.write() as conn:
-        store = UserStore(conn, tenant.account_id)
-        user_id = store.insert(_accepted(fields, AccountStore(conn), tenant), source=source)
+    with writing(db, tenant.account_id, actor) as change:
+        store = UserStore(change.conn, tenant.account_id)
+        user_id = store.insert(_accepted(fields, AccountStore(change.conn), tenant), source=source)
         user = store.get(user_id)
-    assert user is not None
+        assert user is not None
+        name = user.fields.user_name
+        change.log(
+            "user.create",
+            f"Created user {name}" + ("." if user.fields.active else " (deactivated)."),
+            resource_type="User",
+            resource_id=user.id,
+            resource_name=name,
+        )
+        change.emit(
+            EventType.person_provisioned,
+            {"id": user.id, "userName": name, "person": person_profile(user.id, user.fields)},
+        )
     return user
+
+
+def _user_changed(
+    change: Change, action: str, after: User, differences: dict[str, list[Any]]
+) -> None:
+    """Log and announce what a PUT or PATCH changed: the profile, then the status."""
+    name = after.fields.user_name
+    status = differences.pop("active", None)
+    if not differences and status is None:
+        detail = f"Updated user {name}: nothing changed."
+    elif not differences:
+        verb = "Reactivated" if after.fields.active else "Deactivated"
+        detail = f"{verb} user {name}."
+    else:
+        detail = f"Updated user {name}: {describe_differences(differences)}"
+        if status is not None:
+            detail += "; reactivated" if after.fields.active else "; deactivated"
+        detail += "."
+    everything = dict(differences, **({"active": status} if status is not None else {}))
+    change.log(
+        action,
+        detail,
+        resource_type="User",
+        resource_id=after.id,
+        resource_name=name,
+        changes={"attributes": everything} if everything else None,
+    )
+    if differences:
+        change.emit(
+            EventType.person_updated,
+            {
+                "id": after.id,
+                "userName": name,
+                "changed": list(differences),
+                "person": person_profile(after.id, after.fields),
+            },
+        )
+    if status is not None:
+        kind = EventType.person_reactivated if after.fields.active else EventType.person_deactivated
+        change.emit(kind, {"id": after.id, "userName": name})
 
 
 def update_user(
     db: Database,
     tenant: Tenant,
     user_id: str,
-    change: Callable[[User], UserFields],
+    edit: Callable[[User], UserFields],
     if_match: Preconditions | None = None,
+    *,
+    action: str = "user.update",
+    actor: Actor = OPERATOR,
 ) -> User:
-    """Replace (PUT) or patch (PATCH) a user: `change` maps the stored user to its new fields.
+    """Replace (PUT, action user.replace) or patch (PATCH) a user: `edit` maps the stored user
+    to its new fields.
 
     It runs inside the write transaction, so concurrent writers cannot interleave
     between reading the user and writing it back.
     """
     _allowed(tenant)
-    with writing(db, tenant.account_id, _provider(tenant)) as unit:
-        conn = unit.conn
-        store = UserStore(conn, tenant.account_id)
+    with writing(db, tenant.account_id, actor) as change:
+        store = UserStore(change.conn, tenant.account_id)
         found = store.pk_and_version(user_id, lock=True)
         if found is None:
             raise NotFound(f"There is no user {user_id}.")
@@ -144,29 +210,45 @@ def update_user(
         _check_version(version, if_match, "user")
         current = store.get(user_id)
         assert current is not None
-        fields = _accepted(change(current), AccountStore(conn), tenant)
+        fields = _accepted(edit(current), AccountStore(change.conn), tenant)
         if fields != current.fields:
             store.update(pk, fields)
-        if current.fields.active and not fields.active:  # access ends with this request
-            signin.end_sessions(unit, pk, SessionReason.deactivated)
         user = store.get(user_id)
-    assert user is not None
+        assert user is not None
+        _user_changed(change, action, user, user_differences(current.fields, fields))
+        if current.fields.active and not fields.active:  # access ends with this request
+            signin.end_sessions(change, pk, SessionReason.deactivated)
     return user
 
 
 def delete_user(
-    db: Database, tenant: Tenant, user_id: str, if_match: Preconditions | None = None
+    db: Database,
+    tenant: Tenant,
+    user_id: str,
+    if_match: Preconditions | None = None,
+    *,
+    actor: Actor = OPERATOR,
 ) -> str:
     """The identity provider deletes a user (see UserStore.delete); returns its userName."""
     _allowed(tenant)
-    with writing(db, tenant.account_id, _provider(tenant)) as unit:
-        store = UserStore(unit.conn, tenant.account_id)
+    with writing(db, tenant.account_id, actor) as change:
+        store = UserStore(change.conn, tenant.account_id)
         found = store.pk_and_version(user_id, lock=True)
         if found is None:
             raise NotFound(f"There is no user {user_id}.")
         _check_version(found[1], if_match, "user")
-        signin.end_sessions(unit, found[0], SessionReason.deleted)
-        return store.delete(found[0]) or user_id
+        name = store.delete(found[0]) or user_id
+        change.log(
+            "user.delete",
+            f"Deleted user {name}: out of every group and without access; "
+            "kept for the admin pages.",
+            resource_type="User",
+            resource_id=user_id,
+            resource_name=name,
+        )
+        change.emit(EventType.person_deleted, {"id": user_id, "userName": name})
+        signin.end_sessions(change, found[0], SessionReason.deleted)
+        return name
 
 
 # groups -----------------------------------------------------------------------------
@@ -273,17 +355,106 @@ def get_group(db: Database, tenant: Tenant, group_id: str, *, with_members: bool
     return group
 
 
+@dataclass
+class Membership:
+    """What one request did to a group's members, net of its own undoing (an add then a
+    remove of the same person in one PATCH is no change)."""
+
+    added: dict[int, None] = field(default_factory=dict)  # user pks, in order
+    removed: dict[int, None] = field(default_factory=dict)
+
+    def add(self, user_pks: list[int]) -> None:
+        for user_pk in user_pks:
+            if user_pk in self.removed:
+                del self.removed[user_pk]  # removed earlier in this request, back: no change
+            else:
+                self.added[user_pk] = None
+
+    def remove(self, user_pks: list[int]) -> None:
+        for user_pk in user_pks:
+            if user_pk in self.added:
+                del self.added[user_pk]  # added earlier in this request, gone: no change
+            else:
+                self.removed[user_pk] = None
+
+
+def _members_changed(
+    change: Change,
+    users: UserStore,
+    group_id: str,
+    membership: Membership,
+    ids: dict[int, str],
+) -> dict[str, Any]:
+    """Announce the members a request added and removed (ids, one event each way); return
+    the activity entry's part: the first few by name, and how many."""
+    described: dict[str, Any] = {}
+    for kind, pks in (("added", membership.added), ("removed", membership.removed)):
+        if not pks:
+            continue
+        order = list(pks)
+        missing = [pk for pk in order if pk not in ids]
+        if missing:
+            ids.update(users.ids_of(missing))
+        change.emit(
+            EventType.group_members_added if kind == "added" else EventType.group_members_removed,
+            {"id": group_id, "group": group_id, "members": [ids[pk] for pk in order if pk in ids]},
+        )
+        named = users.named(order[:NAMED])
+        described[kind] = [{"id": i, "name": n} for i, n in named]
+        described[f"{kind}_count"] = len(order)
+    return described
+
+
+def _membership_words(described: dict[str, Any]) -> list[str]:
+    words = []
+    for kind in ("added", "removed"):
+        if described.get(kind):
+            named = [(p["id"], p["name"]) for p in described[kind]]
+            words.append(f"{kind} {name_people(named, described[f'{kind}_count'])}")
+    return words
+
+
 def create_group(
-    db: Database, tenant: Tenant, fields: GroupFields, *, with_members: bool = True
+    db: Database,
+    tenant: Tenant,
+    fields: GroupFields,
+    *,
+    with_members: bool = True,
+    actor: Actor = OPERATOR,
 ) -> Group:
+    """Provision a group in the organization linked to the secret's domain."""
     _allowed(tenant)
     organization_id = require_linked_organization(tenant)
     name = _check_display_name(fields.display_name)
-    with db.write() as conn:
-        groups = GroupStore(conn, tenant.account_id)
-        pks = _member_pks(UserStore(conn, tenant.account_id), fields.member_ids)
+    with writing(db, tenant.account_id, actor) as change:
+        users = UserStore(change.conn, tenant.account_id)
+        groups = GroupStore(change.conn, tenant.account_id)
+        pks = _member_pks(users, fields.member_ids)
         group_id, pk = groups.insert(organization_id, name, fields.external_id)
-        groups.add_members(pk, pks.values())
+        membership = Membership()
+        membership.add(groups.add_members(pk, pks.values()))
+        change.emit(
+            EventType.group_created,
+            {"id": group_id, "displayName": name, "organization": organization_id},
+        )
+        described = _members_changed(
+            change, users, group_id, membership, {v: k for k, v in pks.items()}
+        )
+        count = len(membership.added)
+        detail = f"Created group {name}" + (
+            f" with {count} member{'s' if count != 1 else ''}: "
+            f"{name_people([(p['id'], p['name']) for p in described['added']], count)}."
+            if count
+            else " with no members."
+        )
+        change.log(
+            "group.create",
+            detail,
+            resource_type="Group",
+            resource_id=group_id,
+            resource_name=name,
+            changes=described or None,
+        )
         group = groups.get(group_id, with_members=with_members)
     assert group is not None
     return group
@@ -297,6 +468,8 @@ def change_group(
     if_match: Preconditions | None = None,
     *,
     with_members: bool | None = None,
+    action: str = "group.update",
+    actor: Actor = OPERATOR,
 ) -> ChangedGroup:
     """Apply changes atomically, as row-level set operations on the membership table.
 
@@ -305,13 +478,15 @@ def change_group(
     """
     _allowed(tenant)
     require_linked_organization(tenant)
-    with db.write() as conn:
-        users = UserStore(conn, tenant.account_id)
-        groups = GroupStore(conn, tenant.account_id)
+    with writing(db, tenant.account_id, actor) as change:
+        users = UserStore(change.conn, tenant.account_id)
+        groups = GroupStore(change.conn, tenant.account_id)
         found = groups.pk_and_version(group_id)
         if found is None:
             raise NotFound(f"There is no group {group_id}.")
         pk = found[0]
+        before = groups.get(group_id, with_members=False)
+        assert before is not None
         # Take the row lock (and bump the version) first: writers of one group queue here,
         # and each checks If-Match against the version the writer before it left.
         version = groups.touch(pk)
@@ -320,20 +495,51 @@ def change_group(
             i for c in changes if isinstance(c, (AddMembers, ReplaceMembers)) for i in c.user_ids
         ]
         pks = _member_pks(users, wanted)
-        for change in changes:
-            if isinstance(change, SetDisplayName):
-                version = groups.touch(pk, display_name=_check_display_name(change.value))
-            elif isinstance(change, SetExternalId):
-                version = groups.touch(pk, external_id=change.value)
-            elif isinstance(change, AddMembers):
-                groups.add_members(pk, [pks[i] for i in change.user_ids])
-            elif isinstance(change, RemoveMembers):
-                groups.remove_members(pk, users.pks_for_ids(change.user_ids).values())
-            elif isinstance(change, RemoveMembersWhere):
-                groups.remove_members_where(pk, change.filter)
-            elif isinstance(change, ReplaceMembers):
-                groups.clear_members(pk)
-                groups.add_members(pk, [pks[i] for i in change.user_ids])
+        ids = {v: k for k, v in pks.items()}
+        membership = Membership()
+        name, external_id = before.display_name, before.external_id
+        for step in changes:
+            if isinstance(step, SetDisplayName):
+                name = _check_display_name(step.value)
+                version = groups.touch(pk, display_name=name)
+            elif isinstance(step, SetExternalId):
+                external_id = step.value
+                version = groups.touch(pk, external_id=external_id)
+            elif isinstance(step, AddMembers):
+                membership.add(groups.add_members(pk, [pks[i] for i in step.user_ids]))
+            elif isinstance(step, RemoveMembers):
+                named = users.pks_for_ids(step.user_ids)
+                ids.update({v: k for k, v in named.items()})
+                membership.remove(groups.remove_members(pk, named.values()))
+            elif isinstance(step, RemoveMembersWhere):
+                membership.remove(groups.remove_members_where(pk, step.filter))
+            elif isinstance(step, ReplaceMembers):
+                target = [pks[i] for i in step.user_ids]
+                keep = set(target)
+                current = groups.member_pks(pk)
+                membership.remove(groups.remove_members(pk, [p for p in current if p not in keep]))
+                membership.add(groups.add_members(pk, target))
+        words = []
+        if name != before.display_name:
+            words.append(f"renamed from “{before.display_name}”")
+            change.emit(
+                EventType.group_renamed,
+                {"id": group_id, "displayName": name, "previous": before.display_name},
+            )
+        if external_id != before.external_id:
+            words.append("set its externalId" if external_id else "cleared its externalId")
+        described = _members_changed(change, users, group_id, membership, ids)
+        words.extend(_membership_words(described))
+        if name != before.display_name:
+            described["attributes"] = {"displayName": [before.display_name, name]}
+        change.log(
+            action,
+            f"Updated group {name}: " + ("; ".join(words) if words else "no change") + ".",
+            resource_type="Group",
+            resource_id=group_id,
+            resource_name=name,
+            changes=described or None,
+        )
         if with_members is None:
             return ChangedGroup(version, None)
         return ChangedGroup(version, groups.get(group_id, with_members=with_members))
@@ -347,30 +553,56 @@ def replace_group(
     if_match: Preconditions | None = None,
     *,
     with_members: bool = True,
+    actor: Actor = OPERATOR,
 ) -> Group:
+    """PUT: the group becomes exactly what was sent (name, externalId, members)."""
     changes: list[GroupChange] = [
         SetDisplayName(fields.display_name),
         SetExternalId(fields.external_id),
         ReplaceMembers(fields.member_ids),
     ]
-    group = change_group(db, tenant, group_id, changes, if_match, with_members=with_members).group
-    assert group is not None
-    return group
+    changed = change_group(
+        db,
+        tenant,
+        group_id,
+        changes,
+        if_match,
+        with_members=with_members,
+        action="group.replace",
+        actor=actor,
+    )
+    assert changed.group is not None
+    return changed.group
 
 
 def delete_group(
-    db: Database, tenant: Tenant, group_id: str, if_match: Preconditions | None = None
+    db: Database,
+    tenant: Tenant,
+    group_id: str,
+    if_match: Preconditions | None = None,
+    *,
+    actor: Actor = OPERATOR,
 ) -> None:
     _allowed(tenant)
     require_linked_organization(tenant)  # a group write like any other
-    with db.write() as conn:
-        groups = GroupStore(conn, tenant.account_id)
+    with writing(db, tenant.account_id, actor) as change:
+        groups = GroupStore(change.conn, tenant.account_id)
         found = groups.pk_and_version(group_id)
         if found is None:
             raise NotFound(f"There is no group {group_id}.")
         if if_match is not None:  # judged under the row lock, as change_group does
             _check_version(groups.touch(found[0]) - 1, if_match, "group")
+        group = groups.get(group_id, with_members=False)
+        assert group is not None
         groups.delete(found[0])
+        change.log(
+            "group.delete",
+            f"Deleted group {group.display_name}.",
+            resource_type="Group",
+            resource_id=group_id,
+            resource_name=group.display_name,
+        )
+        change.emit(EventType.group_deleted, {"id": group_id, "displayName": group.display_name})
 
 
 # account-scoped reads for the admin pages: an admin may always look, Enterprise or not ---

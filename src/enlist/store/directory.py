@@ -339,11 +339,15 @@ _PG_ADD_MEMBERS = text(
     "INSERT INTO group_members (group_pk, user_pk, account_id, added) "
     "SELECT :group_pk, member, :account_id, :added "
     "FROM unnest(CAST(:user_pks AS integer[])) AS member "
-    "ON CONFLICT DO NOTHING"
+    "ON CONFLICT DO NOTHING RETURNING user_pk"
 ).bindparams(bindparam("added", type_=groups.c.created.type))
-_PG_REMOVE_MEMBERS = delete(group_members).where(
-    group_members.c.group_pk == bindparam("group_pk"),
-    group_members.c.user_pk == any_(bindparam("user_pks", type_=postgresql.ARRAY(Integer))),
+_PG_REMOVE_MEMBERS = (
+    delete(group_members)
+    .where(
+        group_members.c.group_pk == bindparam("group_pk"),
+        group_members.c.user_pk == any_(bindparam("user_pks", type_=postgresql.ARRAY(Integer))),
+    )
+    .returning(group_members.c.user_pk)
 )
 
 
@@ -598,6 +602,31 @@ class UserStore(Listing):
             deleted_at=as_utc(row[c["deleted_at"]]),
         )
 
+    def named(self, pks: Sequence[int]) -> list[tuple[str, str]]:
+        """(id, displayName or userName) of these users, in the order given (for messages:
+        callers pass the first few of a long list)."""
+        if not pks:
+            return []
+        rows = self.conn.execute(
+            select(users.c.pk, users.c.id, users.c.display_name, users.c.user_name).where(
+                users.c.account_id == self.account_id, users.c.pk.in_(list(pks))
+            )
+        )
+        found = {row.pk: (row.id, row.display_name or row.user_name) for row in rows}
+        return [found[pk] for pk in pks if pk in found]
+
+    def ids_of(self, pks: Sequence[int]) -> dict[int, str]:
+        """The ids of these user keys (the account's own)."""
+        found: dict[int, str] = {}
+        for chunk in _chunks(list(pks)):
+            for row in self.conn.execute(
+                select(users.c.pk, users.c.id).where(
+                    users.c.account_id == self.account_id, users.c.pk.in_(chunk)
+                )
+            ):
+                found[row.pk] = row.id
+        return found
+
     def pks_for_ids(self, user_ids: Sequence[str]) -> dict[str, int]:
         """The account's users among these ids (ids of other accounts are simply absent)."""
         found: dict[str, int] = {}
@@ -688,57 +717,80 @@ class GroupStore(Listing):
             delete(groups).where(groups.c.pk == pk, groups.c.account_id == self.account_id)
         )
 
-    def add_members(self, pk: int, user_pks: Iterable[int]) -> None:
+    def member_pks(self, pk: int) -> set[int]:
+        """The group's members as user keys (under the group's row lock, a stable set)."""
+        return set(
+            self.conn.scalars(select(group_members.c.user_pk).where(group_members.c.group_pk == pk))
+        )
+
+    def add_members(self, pk: int, user_pks: Iterable[int]) -> list[int]:
+        """Add members; returns those that were not members yet (the others are left as
+        they are). Writers of one group hold its row lock (`touch`), so this is exact."""
         moment = now()
+        wanted = list(dict.fromkeys(user_pks))
+        if not wanted:
+            return []
         if self.conn.dialect.name == "postgresql":
             # One INSERT ... SELECT unnest(array): executemany would run one INSERT per row.
-            wanted = list(dict.fromkeys(user_pks))
-            if wanted:
-                params = {
-                    "group_pk": pk,
-                    "user_pks": wanted,
-                    "account_id": self.account_id,
-                    "added": moment,
-                }
-                self.conn.execute(_PG_ADD_MEMBERS, params)
-            return
-        rows = [
-            {"group_pk": pk, "user_pk": user_pk, "account_id": self.account_id, "added": moment}
-            for user_pk in dict.fromkeys(user_pks)
-        ]
-        for chunk in _chunks(rows, 500):
-            _insert_ignoring_duplicates(self.conn, group_members, list(chunk))
-
-    def remove_members(self, pk: int, user_pks: Iterable[int]) -> None:
-        if self.conn.dialect.name == "postgresql":
-            wanted = list(dict.fromkeys(user_pks))
-            if wanted:
-                self.conn.execute(_PG_REMOVE_MEMBERS, {"group_pk": pk, "user_pks": wanted})
-            return
-        for chunk in _chunks(list(dict.fromkeys(user_pks))):
-            self.conn.execute(
-                delete(group_members).where(
-                    group_members.c.group_pk == pk, group_members.c.user_pk.in_(chunk)
+            params = {
+                "group_pk": pk,
+                "user_pks": wanted,
+                "account_id": self.account_id,
+                "added": moment,
+            }
+            return list(self.conn.scalars(_PG_ADD_MEMBERS, params))
+        present: set[int] = set()
+        for chunk in _chunks(wanted):
+            present.update(
+                self.conn.scalars(
+                    select(group_members.c.user_pk).where(
+                        group_members.c.group_pk == pk, group_members.c.user_pk.in_(chunk)
+                    )
                 )
             )
+        added = [user_pk for user_pk in wanted if user_pk not in present]
+        rows = [
+            {"group_pk": pk, "user_pk": user_pk, "account_id": self.account_id, "added": moment}
+            for user_pk in added
+        ]
+        for part in _chunks(rows, 500):
+            _insert_ignoring_duplicates(self.conn, group_members, list(part))
+        return added
 
-    def remove_members_where(self, pk: int, tree: Any) -> None:
+    def remove_members(self, pk: int, user_pks: Iterable[int]) -> list[int]:
+        """Remove members; returns those that were members (others are no change)."""
+        wanted = list(dict.fromkeys(user_pks))
+        if not wanted:
+            return []
+        if self.conn.dialect.name == "postgresql":
+            return list(self.conn.scalars(_PG_REMOVE_MEMBERS, {"group_pk": pk, "user_pks": wanted}))
+        removed: list[int] = []
+        for chunk in _chunks(wanted):
+            removed.extend(
+                self.conn.scalars(
+                    delete(group_members)
+                    .where(group_members.c.group_pk == pk, group_members.c.user_pk.in_(chunk))
+                    .returning(group_members.c.user_pk)
+                )
+            )
+        return removed
+
+    def remove_members_where(self, pk: int, tree: Any) -> list[int]:
         """Remove the members a `members[...]` filter (scim2-models tree) selects, in one
-        DELETE."""
+        DELETE; returns them."""
         condition = SqlFilter(MEMBER_ATTRIBUTES, frozenset()).visit(tree)
         selected = (
             select(_member_user.c.pk)
             .where(_member_user.c.account_id == self.account_id, condition)
             .scalar_subquery()
         )
-        self.conn.execute(
-            delete(group_members).where(
-                group_members.c.group_pk == pk, group_members.c.user_pk.in_(selected)
+        return list(
+            self.conn.scalars(
+                delete(group_members)
+                .where(group_members.c.group_pk == pk, group_members.c.user_pk.in_(selected))
+                .returning(group_members.c.user_pk)
             )
         )
-
-    def clear_members(self, pk: int) -> None:
-        self.conn.execute(delete(group_members).where(group_members.c.group_pk == pk))
 
     def get(self, group_id: str, *, with_members: bool = True) -> Group | None:
         rows = self.conn.execute(
