@@ -9,12 +9,13 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import update
 
-from enlist.services import activity
+from enlist.config import Settings
+from enlist.services import activity, signin, tenancy
 from enlist.store.db import Database
 from enlist.store.tables import calendars
 from tests.conftest import Scim
 from tests.openid_provider import ENLIST_CLIENT, JANE, SAM, Account, OpenIdProvider, Tampering
-from tests.signin.conftest import Person, SsoTenant
+from tests.signin.conftest import Person, SsoTenant, provision
 
 
 def test_jane_signs_in_from_the_login_page_and_sees_her_page(
@@ -262,3 +263,35 @@ def test_nul_characters_are_refused_with_a_4xx(
 
     assert tile.status_code == 400
     assert typed.status_code == 400 and "Enter your work email" in typed.text
+
+
+def test_one_okta_app_for_two_domains_signs_in_people_of_either_from_the_tile(
+    person: Person,
+    sso_tenant: SsoTenant,
+    openid_provider: OpenIdProvider,
+    scim: Scim,
+    db: Database,
+    settings: Settings,
+) -> None:
+    second = tenancy.add_domain(db, sso_tenant.tenant.account_id, "example.org", verified=True)
+    signin.configure_sso(
+        db,
+        second,
+        openid_provider.issuer,
+        ENLIST_CLIENT.client_id,
+        ENLIST_CLIENT.client_secret,
+        secret_key=settings.secret_key,
+    )
+    kim = Account("00u-kim", "kim@example.org", "Kim Park")
+    openid_provider.set_account(kim)
+    provision(scim, kim)
+
+    started = person.client.get(
+        "/login/sso", params={"iss": openid_provider.issuer}, follow_redirects=False
+    )
+    arrived = person.back(person.at_provider(started.headers["location"], kim.sub))
+
+    assert arrived.status_code == 303 and arrived.headers["location"] == "/me"
+    assert "Kim Park" in person.me().text
+    signin.turn_off_sso(db, second)
+    assert person.signed_out()  # her session went through example.org

@@ -220,6 +220,8 @@ def sign_in(db: Database, domain_id: str, identity: Identity, actor: Actor) -> N
         sso = store.sso(domain_id)
         if sso is None or sso.settings.issuer != identity.issuer:
             raise SignInRefused(Refusal.sso_off, "single sign-on changed during the sign-in")
+        sso = _domain_of_email(store, sso, identity)
+        domain_id = sso.settings.domain_id
         if not sso.verified:
             raise SignInRefused(Refusal.domain_unverified)
         if not sso.enterprise:
@@ -259,6 +261,21 @@ def sign_in(db: Database, domain_id: str, identity: Identity, actor: Actor) -> N
             moment + SESSION_LIFETIME,
         )
     return NewPersonSession(token, person)
+
+
+def _domain_of_email(store: SignInStore, sso: StoredSso, identity: Identity) -> StoredSso:
+    """The domain a person signs in through: the one their email is on when it is another
+    domain of the same account with the same issuer (one Okta app for acme.com and
+    acme.co.uk, entered from its tile), else the one the sign-in started from."""
+    named = email_domain(identity.email) if identity.email else None
+    if named is None or named == sso.settings.domain_name:
+        return sso
+    other = store.sso_of_domain_named(named)
+    same = other is not None and (other.settings.account_id, other.settings.issuer) == (
+        sso.settings.account_id,
+        identity.issuer,
+    )
+    return other if other is not None and same else sso
 
 
 def _identify(store: SignInStore, sso: SsoSettings, identity: Identity) -> Candidate:

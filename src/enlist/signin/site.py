@@ -47,6 +47,7 @@ from enlist.signin.oidc import (
     unverified_issuer,
     verify_logout_token,
 )
+from enlist.store.db import Database
 
 HERE = Path(__file__).parent
 PERSON_COOKIE = "enlist_person"
@@ -105,7 +106,7 @@ class SignInSite:
         )
 
     @property
-    def db(self) -> Any:
+    def db(self) -> Database:
         return self.site.db
 
     def routes(self) -> list[Route]:
