@@ -3,8 +3,11 @@ the real ASGI app, and tenants set up through the same services the CLI uses."""
 
 from __future__ import annotations
 
+import json
 import os
 import socket
+import subprocess
+import sys
 import uuid
 import warnings
 from collections.abc import Iterator
@@ -21,6 +24,7 @@ from enlist.services import tenancy
 from enlist.store.db import Database
 from enlist.store.tables import metadata
 from tests.e2e.loopback_dns import LoopbackDns, loopback_dns
+from tests.helpers import assert_prints_what_the_docs_say
 from tests.openid_provider import ENLIST_CLIENT, JANE, SAM, OpenIdProvider
 
 warnings.filterwarnings("ignore", message=".*httpx.*", category=DeprecationWarning)
@@ -231,6 +235,33 @@ def openid_provider(_session_openid_provider: OpenIdProvider) -> OpenIdProvider:
     ENLIST_CLIENT and the accounts JANE and SAM, with no pending tampering; keys stay rotated."""
     _session_openid_provider.reset()
     return _session_openid_provider
+
+
+@pytest.fixture
+def enlist(db: Database, database_url: str) -> Any:
+    """Run the command as an operator would, against the test database."""
+
+    def run(*args: str, ok: bool = True) -> Any:
+        done = subprocess.run(
+            [sys.executable, "-m", "enlist", *args, "--database-url", database_url],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        if ok:
+            assert done.returncode == 0, done.stderr
+            lines = done.stdout.strip().splitlines()
+            assert len(lines) == 1, done.stdout
+            printed = json.loads(lines[0])
+            assert_prints_what_the_docs_say(args, printed)
+            return printed
+        assert done.returncode != 0 and done.stdout == ""
+        reason = done.stderr.strip()
+        assert reason and "\n" not in reason and "Traceback" not in reason
+        return reason
+
+    return run
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from typing import Any
@@ -11,34 +10,6 @@ import pytest
 
 from enlist.services import tenancy
 from enlist.store.db import Database
-from tests.helpers import assert_prints_what_the_docs_say
-
-
-@pytest.fixture
-def enlist(db: Database, database_url: str) -> Any:
-    """Run the command as an operator would, against the test database."""
-
-    def run(*args: str, ok: bool = True) -> Any:
-        done = subprocess.run(
-            [sys.executable, "-m", "enlist", *args, "--database-url", database_url],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        if ok:
-            assert done.returncode == 0, done.stderr
-            lines = done.stdout.strip().splitlines()
-            assert len(lines) == 1, done.stdout
-            printed = json.loads(lines[0])
-            assert_prints_what_the_docs_say(args, printed)
-            return printed
-        assert done.returncode != 0 and done.stdout == ""
-        reason = done.stderr.strip()
-        assert reason and "\n" not in reason and "Traceback" not in reason
-        return reason
-
-    return run
 
 
 def test_an_account_provisions_from_okta_until_the_operator_names_another(

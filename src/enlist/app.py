@@ -21,6 +21,7 @@ from enlist.api.http import CalendarApi
 from enlist.config import Settings
 from enlist.request_id import RequestId
 from enlist.scim.api import ScimApi
+from enlist.signin.site import SignInSite
 from enlist.store.db import Database
 
 # The areas of /api/v1, each a module with ROUTES and PATHS (see api/http.py).
@@ -36,6 +37,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         return JSONResponse({"status": "ok"})
 
     scim = ScimApi(db, settings)
+    admin = AdminSite(db, settings)
+    people = SignInSite(admin.site)
     api_threads = ThreadPoolExecutor(4, thread_name_prefix="enlist-api")
     api = CalendarApi(db, settings, API_AREAS, api_threads)
 
@@ -45,6 +48,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         yield
         pruning.cancel()
         scim.close()
+        people.close()
         api_threads.shutdown(wait=False)
         db.dispose()
 
@@ -53,7 +57,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             Route("/healthz", healthz),
             Mount("/scim/v2", app=scim.app()),
             Mount("/api/v1", app=api.app()),
-            Mount("/", app=AdminSite(db, settings).app()),
+            *people.routes(),
+            Mount("/", app=admin.app()),
         ],
         lifespan=lifespan,
         middleware=[Middleware(RequestId)],

@@ -100,6 +100,14 @@ def group_page(visit: Visit) -> Response:
     )
 
 
+# Who did it, for actors without a name of their own on this page.
+ACTOR_WORDS = {
+    "person": "The person (single sign-on)",
+    "system": "Enlist",
+    "universal-logout": "The identity provider (Universal Logout)",
+}
+
+
 def _entries(visit: Visit, found: list[tuple[int, Entry]]) -> list[dict[str, Any]]:
     """Entries with who did it in words: the admin's email, or the secret and its domain."""
     secrets = tenancy.account_secrets(visit.db, visit.account_id)
@@ -110,6 +118,8 @@ def _entries(visit: Visit, found: list[tuple[int, Entry]]) -> list[dict[str, Any
             who = f"SCIM · {secret.domain} ({secret.hint})" if secret else "SCIM (a deleted secret)"
         elif entry.actor_type == "admin":
             who = entry.actor
+        elif entry.actor_type in ACTOR_WORDS:
+            who = ACTOR_WORDS.get(entry.actor, ACTOR_WORDS[entry.actor_type])
         else:
             who = "Operator (command line)"
         link = None

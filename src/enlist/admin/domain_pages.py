@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from functools import partial
+from typing import Any
 
 from starlette.responses import Response
 
+from enlist.admin import sso_pages
 from enlist.admin.providers import SetupGuide, guide_for
 from enlist.admin.visit import PageRoute, Visit
 from enlist.dns import TxtResolver
@@ -78,6 +80,7 @@ def _domain_page(
     status: int = 200,
     verify_error: str | None = None,
     save_error: str | None = None,
+    sso_check: dict[str, Any] | None = None,
 ) -> Response:
     account_id = visit.account_id
     organizations = tenancy.organizations(visit.db, account_id)
@@ -97,11 +100,18 @@ def _domain_page(
         save_error=save_error,
         chosen=visit.field("organization_id") or domain.organization_id or "",
         add_secret=bool(visit.field("add_secret")),
+        **sso_pages.context(visit, domain, sso_check),
     )
 
 
 def domain_page(visit: Visit) -> Response:
     return _domain_page(visit, _domain(visit))
+
+
+def check_sso(visit: Visit) -> Response:
+    """The single sign-on section's Check button: the page again, saying what was found."""
+    domain = _domain(visit)
+    return _domain_page(visit, domain, sso_check=sso_pages.check(visit, domain))
 
 
 def verify_domain(visit: Visit) -> Response:
@@ -140,7 +150,9 @@ def save_domain(visit: Visit) -> Response:
                 visit.db, visit.account_id, domain.id, chosen, actor=visit.actor
             )
             organization = tenancy.account_organization(visit.db, visit.account_id, chosen)
-            changed.append(f"linked to {organization.name}")
+            changed.append(f"is linked to {organization.name}")
+        if sso_pages.wanted(visit, domain):
+            changed.append(sso_pages.save(visit, domain))
         created = (
             tenancy.create_secret(
                 visit.db,
@@ -166,7 +178,8 @@ def save_domain(visit: Visit) -> Response:
             resource_name=domain.name,
         )
     if created is None:
-        message = f"Saved: {domain.name} is {changed[0]}." if changed else "Nothing was changed."
+        said = "; it ".join(changed)
+        message = f"Saved: {domain.name} {said}." if changed else "Nothing was changed."
         return visit.redirect(f"/domains/{domain.id}", message)
     hint = created.secret[:8] + "…"
     return visit.render(
@@ -205,5 +218,6 @@ ROUTES: list[PageRoute] = [
     ("/domains/{id}", ["GET"], domain_page, False),
     ("/domains/{id}", ["POST"], save_domain, False),
     ("/domains/{id}/verify", ["POST"], verify_domain, False),
+    ("/domains/{id}/sso/check", ["POST"], check_sso, False),
     ("/domains/{id}/secrets/{secret_id}/revoke", ["POST"], revoke_secret, False),
 ]

@@ -137,3 +137,85 @@ def guide_for(provider: Provider) -> SetupGuide:
 def choices() -> list[tuple[str, str]]:
     """(value, label) of every preset, for the form that changes it."""
     return [(p.value, LABELS[p]) for p in Provider]
+
+
+@dataclass(frozen=True)
+class SsoGuide:
+    """Where each sign-in URL and credential goes in the provider's OpenID Connect app."""
+
+    app: str  # what to create at the provider, and where
+    issuer: str  # what the issuer looks like there
+    redirect_field: str  # takes …/oidc/authenticate
+    initiate_field: str | None  # takes …/login/sso?iss=… (None: the provider has none)
+    logout_field: str | None  # takes …/login
+    client_id_field: str
+    client_secret_field: str
+    # The provider adds `iss` to the initiate-login URI itself (OIDC third-party initiated
+    # login, as Okta does); else the URI carries it.
+    adds_iss: bool = False
+
+
+SSO_GUIDES: dict[Provider, SsoGuide] = {
+    Provider.okta: SsoGuide(
+        "In Okta, Applications › Create App Integration › OIDC - OpenID Connect › Web Application.",
+        "https://YOUR-ORG.okta.com (your Okta domain, no path)",
+        "Sign-in redirect URIs",
+        "Initiate login URI (Login initiated by: Either Okta or App)",
+        "Sign-out redirect URIs",
+        "Client ID",
+        "Client secret",
+        adds_iss=True,
+    ),
+    Provider.entra: SsoGuide(
+        "In the Microsoft Entra admin center, App registrations › New registration (Web).",
+        "https://login.microsoftonline.com/YOUR-TENANT-ID/v2.0",
+        "Redirect URI (Web), under Authentication",
+        "Home page URL, under Branding & properties",
+        "Front-channel logout URL, under Authentication",
+        "Application (client) ID",
+        "Certificates & secrets › Client secrets › Value",
+    ),
+    Provider.onelogin: SsoGuide(
+        "In OneLogin, Applications › Add App › OpenID Connect (OIDC).",
+        "https://YOUR-SUBDOMAIN.onelogin.com/oidc/2",
+        "Redirect URI's",
+        "Login Url",
+        "Post Logout Redirect URI",
+        "Client ID (SSO tab)",
+        "Client Secret (SSO tab, Token Endpoint: Basic)",
+    ),
+    Provider.jumpcloud: SsoGuide(
+        "In the JumpCloud Admin Portal, SSO Applications › Add New Application › Custom OIDC App.",
+        "https://oauth.id.jumpcloud.com/",
+        "Redirect URIs",
+        "Login URL",
+        None,
+        "Client ID",
+        "Client Secret",
+    ),
+    Provider.google: SsoGuide(
+        "In the Google Cloud console, APIs & Services › Credentials › Create credentials › "
+        "OAuth client ID › Web application.",
+        "https://accounts.google.com",
+        "Authorized redirect URIs",
+        None,
+        None,
+        "Client ID",
+        "Client secret",
+    ),
+    Provider.generic: SsoGuide(
+        "Register a confidential OpenID Connect client (authorization code flow with PKCE, "
+        "client_secret_basic, scopes openid email profile).",
+        "the provider's issuer, exactly as its discovery document names it",
+        "Redirect URI",
+        "Initiate login URI",
+        "Post-logout redirect URI",
+        "Client ID",
+        "Client secret",
+        adds_iss=True,
+    ),
+}
+
+
+def sso_guide_for(provider: Provider) -> SsoGuide:
+    return SSO_GUIDES[provider]

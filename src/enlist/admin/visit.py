@@ -115,13 +115,19 @@ class Site:
         return None
 
     def set_cookie(
-        self, request: Request, response: Response, name: str, value: str, max_age: int
+        self,
+        request: Request,
+        response: Response,
+        name: str,
+        value: str,
+        max_age: int,
+        path: str = "/",
     ) -> None:
         response.set_cookie(
             name,
             value,
             max_age=max_age,
-            path="/",
+            path=path,
             httponly=True,
             samesite="lax",
             secure=self._secure(request),

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from enlist.cli import activity, apikeys, server, tenancy
+from enlist.cli import activity, apikeys, server, signin, tenancy
+
+del signin  # imported for the `domain sso` command it adds
 
 app = typer.Typer(
     help="Enlist: SCIM 2.0 provisioning for the team calendar.",

@@ -25,6 +25,8 @@ from enlist.domain.rules import (
     require_enterprise,
     require_linked_organization,
 )
+from enlist.domain.signin import SessionReason
+from enlist.services import signin
 from enlist.services.unit import OPERATOR, Actor, Change, writing
 from enlist.store.accounts import AccountStore
 from enlist.store.db import Database
@@ -214,6 +216,8 @@ def update_user(
         user = store.get(user_id)
         assert user is not None
         _user_changed(change, action, user, user_differences(current.fields, fields))
+        if current.fields.active and not fields.active:  # access ends with this request
+            signin.end_sessions(change, pk, SessionReason.deactivated)
     return user
 
 
@@ -243,6 +247,7 @@ def delete_user(
             resource_name=name,
         )
         change.emit(EventType.person_deleted, {"id": user_id, "userName": name})
+        signin.end_sessions(change, found[0], SessionReason.deleted)
         return name
 
 

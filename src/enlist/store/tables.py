@@ -329,3 +329,62 @@ api_keys = Table(
     Column("revoked_at", TS),
     Index("ix_api_keys_account", "account_id"),
 )
+
+# Single sign-on (migration 0010). A verified trusted domain's OpenID Provider: the client
+# secret is stored encrypted (services/keys.py), never in the clear and never shown again.
+domain_sso = Table(
+    "domain_sso",
+    metadata,
+    Column(
+        "domain_id",
+        String(32),
+        ForeignKey("trusted_domains.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("account_id", String(32), ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("issuer", String(500), nullable=False),
+    Column("client_id", String(255), nullable=False),
+    Column("client_secret", Text, nullable=False),  # a Fernet token
+    Column("created", TS, nullable=False),
+    Column("updated", TS, nullable=False),
+    Index("ix_domain_sso_issuer", "issuer"),
+    Index("ix_domain_sso_account", "account_id"),
+)
+
+# Who a person is at their identity provider: (issuer, sub) -> the provisioned user, linked
+# at their first sign-in by email and by (issuer, sub) from then on.
+person_identities = Table(
+    "person_identities",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("account_id", String(32), ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("issuer", String(500), nullable=False),
+    Column("subject", String(255), nullable=False),
+    Column("user_pk", Integer, ForeignKey("users.pk", ondelete="CASCADE"), nullable=False),
+    Column("created", TS, nullable=False),
+    Column("last_sign_in", TS, nullable=False),
+    UniqueConstraint("account_id", "issuer", "subject"),
+    Index("ix_person_identities_user", "user_pk"),
+)
+
+# Signed-in people: one row per session, so that deactivation deletes it in the same
+# transaction and the person's next request is signed out.
+person_sessions = Table(
+    "person_sessions",
+    metadata,
+    Column("id", String(64), primary_key=True),  # SHA-256 of the cookie's token, never the token
+    Column("account_id", String(32), ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("user_pk", Integer, ForeignKey("users.pk", ondelete="CASCADE"), nullable=False),
+    Column(
+        "domain_id",
+        String(32),
+        ForeignKey("trusted_domains.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("created", TS, nullable=False),
+    Column("expires", TS, nullable=False),
+    Column("last_seen", TS, nullable=False),
+    Index("ix_person_sessions_user", "user_pk"),
+    Index("ix_person_sessions_domain", "domain_id"),
+    Index("ix_person_sessions_expires", "expires"),
+)

@@ -1,0 +1,1 @@
+"""People sign in through their organisation's identity provider (OpenID Connect)."""
