@@ -66,6 +66,12 @@ class Bell:
                     if not waiters:
                         del self._waiting[account_id]
 
+    def wake(self) -> None:
+        """Wake every thread in `sleep` (a worker stopping)."""
+        with self._rung:
+            self._rings += 1
+            self._rung.notify_all()
+
     def rings(self) -> int:
         """A counter of announcements (of any account) to pass to `sleep`."""
         with self._rung:
