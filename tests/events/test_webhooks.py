@@ -219,3 +219,59 @@ def test_the_test_event_is_sent_at_once_and_logged(db, delivering, tenant, recei
     (request,) = receiver.requests
     assert json.loads(request.body)["type"] == "webhook.test"
     Verifier(created.secret).verify(request.body, dict(request.headers))
+
+
+def _set_failing_since(db: Database, webhook_id: str, days_ago: float) -> None:
+    """Test setup: the endpoint's first failure happened this long ago."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from enlist.clock import now
+    from enlist.store.tables import webhooks as table
+
+    with db.write() as conn:
+        conn.execute(
+            update(table)
+            .where(table.c.id == webhook_id)
+            .values(failing_since=now() - timedelta(days=days_ago))
+        )
+
+
+def test_an_endpoint_failing_for_three_days_is_disabled_and_says_why(
+    db, delivering, tenant, receiver
+):
+    created = _create(db, delivering, tenant.account_id, receiver.url)
+    _set_failing_since(db, created.id, 2.9)
+    receiver.answer(Answer(503))
+    _changes(db, tenant.account_id, 1)
+    with DeliveryWorker(db, delivering, threads=0) as worker:
+        _deliver_all(worker)
+    assert webhooks.webhook(db, created.id).enabled  # 2.9 days: still trying
+
+    second = _create(db, delivering, tenant.account_id, receiver.url + "/two")
+    _set_failing_since(db, second.id, 3.1)
+    receiver.answer(Answer(503))
+    _changes(db, tenant.account_id, 1, prefix="later")
+    with DeliveryWorker(db, delivering, threads=0) as worker:
+        _deliver_all(worker)
+    found = webhooks.webhook(db, second.id)
+    assert not found.enabled
+    assert found.disabled_reason and "3 days" in found.disabled_reason
+
+
+def test_retention_keeps_events_an_endpoint_still_has_to_send(db, delivering, tenant, receiver):
+    from enlist.services import deliveries
+    from enlist.services.events import events_after
+
+    _create(db, delivering, tenant.account_id, receiver.url)
+    receiver.answer(Answer(503))
+    _changes(db, tenant.account_id, 2)
+    with DeliveryWorker(db, delivering, threads=0) as worker:
+        _deliver_all(worker)
+    before = events_after(db, tenant.account_id, 0, 1000).events
+    deliveries.prune(db, retention_days=-1)  # everything is "old"
+    kept = events_after(db, tenant.account_id, 0, 1000).events
+    # events before the webhook existed go; the two it has not received yet stay
+    assert [e.data.get("name") for e in kept] == ["d0.example", "d1.example"]
+    assert len(before) > len(kept)
