@@ -22,6 +22,7 @@ from enlist.store.db import Database
 from enlist.store.webhooks import Attempt, WebhookStore
 
 log = logging.getLogger("enlist.webhooks")
+DELIVERED, FAILED, PENDING = DeliveryStatus.DELIVERED, DeliveryStatus.FAILED, DeliveryStatus.PENDING
 
 # Events read from the outbox into an endpoint's queue per batch.
 QUEUE_READ = 1000
@@ -87,13 +88,12 @@ def record(db: Database, worker: str, batch: Batch, attempts: list[DeliveryAttem
         store = WebhookStore(change.conn)
         if not store.holds(webhook.id, worker):
             return False
+        outcomes: list[tuple[int, datetime, Attempt, datetime]] = []
+        retry_at: datetime | None = None
         for item, attempt in zip(batch.items, attempts, strict=False):
             delivery = item.delivery
             if attempt.verdict is Verdict.DELIVERED:
-                store.record(
-                    delivery.pk, moment, _attempt(DeliveryStatus.DELIVERED, attempt), moment
-                )
-                store.succeeded(webhook.id)
+                outcomes.append((delivery.pk, moment, _attempt(DELIVERED, attempt), moment))
             elif attempt.verdict is Verdict.PERMANENT:
                 log.warning(
                     "webhook %s refused event %s (%s) with %s; it is not sent again",
@@ -102,16 +102,19 @@ def record(db: Database, worker: str, batch: Batch, attempts: list[DeliveryAttem
                     item.event.type,
                     attempt.status_code,
                 )
-                store.record(delivery.pk, moment, _attempt(DeliveryStatus.FAILED, attempt), moment)
+                outcomes.append((delivery.pk, moment, _attempt(FAILED, attempt), moment))
             else:
                 wait = retry_delay(
                     delivery.attempts + 1, jitter=random.random(), retry_after=attempt.retry_after
                 )
-                store.record(
-                    delivery.pk, moment, _attempt(DeliveryStatus.PENDING, attempt), moment + wait
-                )
-                store.retry_later(webhook.id, moment, moment + wait)
-                _give_up_if_failing(change, store, webhook, moment)
+                retry_at = moment + wait
+                outcomes.append((delivery.pk, moment, _attempt(PENDING, attempt), retry_at))
+        store.record(outcomes)
+        if any(a.verdict is Verdict.DELIVERED for a in attempts):
+            store.succeeded(webhook.id)
+        if retry_at is not None:  # only a batch's last attempt can be one to retry
+            store.retry_later(webhook.id, moment, retry_at)
+            _give_up_if_failing(change, store, webhook, moment)
         store.release(webhook.id, worker)
     return True
 

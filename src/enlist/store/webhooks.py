@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import (
     Connection,
     Select,
+    bindparam,
     delete,
     exists,
     func,
@@ -28,6 +29,19 @@ from enlist.store.tables import event_sequences, events, webhook_deliveries, web
 W = webhooks.c
 D = webhook_deliveries.c
 PENDING = DeliveryStatus.PENDING.value
+_RECORD = (
+    update(webhook_deliveries)
+    .where(D.pk == bindparam("pk_"))
+    .values(
+        status=bindparam("status_"),
+        attempts=D.attempts + 1,
+        last_attempt_at=bindparam("last_"),
+        next_attempt_at=bindparam("next_"),
+        status_code=bindparam("code_"),
+        latency_ms=bindparam("latency_"),
+        excerpt=bindparam("excerpt_"),
+    )
+)
 
 
 class WebhookStore:
@@ -227,19 +241,24 @@ class WebhookStore:
             head.append((delivery, _event(_EventRow(row))))
         return head
 
-    def record(self, pk: int, moment: datetime, attempt: Attempt, next_at: datetime) -> None:
+    def record(self, outcomes: Sequence[tuple[int, datetime, Attempt, datetime]]) -> None:
+        """Each (delivery pk, attempted at, attempt, next attempt at), in one statement."""
+        if not outcomes:
+            return
         self.conn.execute(
-            update(webhook_deliveries)
-            .where(D.pk == pk)
-            .values(
-                status=attempt.status.value,
-                attempts=D.attempts + 1,
-                last_attempt_at=moment,
-                next_attempt_at=next_at,
-                status_code=attempt.status_code,
-                latency_ms=attempt.latency_ms,
-                excerpt=attempt.excerpt,
-            )
+            _RECORD,
+            [
+                {
+                    "pk_": pk,
+                    "status_": attempt.status.value,
+                    "last_": moment,
+                    "next_": next_at,
+                    "code_": attempt.status_code,
+                    "latency_": attempt.latency_ms,
+                    "excerpt_": attempt.excerpt,
+                }
+                for pk, moment, attempt, next_at in outcomes
+            ],
         )
 
     def succeeded(self, webhook_id: str) -> None:
