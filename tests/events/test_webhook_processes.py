@@ -28,7 +28,7 @@ def env(database_url: str) -> dict[str, str]:
         **os.environ,
         "ENLIST_DATABASE_URL": database_url,
         "ENLIST_WEBHOOK_ALLOW_PRIVATE": "true",
-        "ENLIST_WEBHOOK_CLAIM_SECONDS": "2",
+        "ENLIST_WEBHOOK_CLAIM_SECONDS": "3",
         "ENLIST_LOG_LEVEL": "warning",
     }
 

@@ -275,3 +275,14 @@ def test_retention_keeps_events_an_endpoint_still_has_to_send(db, delivering, te
     # events before the webhook existed go; the two it has not received yet stay
     assert [e.data.get("name") for e in kept] == ["d0.example", "d1.example"]
     assert len(before) > len(kept)
+
+
+def test_a_secret_key_change_disables_the_webhook_and_says_why(db, delivering, tenant, receiver):
+    created = _create(db, delivering, tenant.account_id, receiver.url)
+    _changes(db, tenant.account_id, 1)
+    rotated = delivering.model_copy(update={"secret_key": "another operator key"})
+    with DeliveryWorker(db, rotated, threads=0) as worker:
+        _deliver_all(worker)
+    assert receiver.requests == []
+    found = webhooks.webhook(db, created.id)
+    assert not found.enabled and "ENLIST_SECRET_KEY" in (found.disabled_reason or "")

@@ -17,7 +17,7 @@ from datetime import timedelta
 from enlist.clock import new_id
 from enlist.config import Settings
 from enlist.events.bell import POLL_SECONDS, Bell
-from enlist.events.sender import DeliveryAttempt, Verdict, WebhookSender
+from enlist.events.sender import TIMEOUT_SECONDS, DeliveryAttempt, Verdict, WebhookSender
 from enlist.services import deliveries
 from enlist.store.db import Database
 
@@ -45,7 +45,13 @@ class DeliveryWorker:
         self.name = new_id()
         self.lease = timedelta(seconds=settings.webhook_claim_seconds)
         self.threads = threads if threads is not None else settings.webhook_threads
-        self.sender = sender or WebhookSender(allow_private=settings.webhook_allow_private)
+        # An endpoint is held for `lease`: a batch stops after a third of it, and one attempt
+        # lasts at most another third, so the claim is still ours when the batch is recorded.
+        self.budget = self.lease.total_seconds() / 3
+        self.sender = sender or WebhookSender(
+            allow_private=settings.webhook_allow_private,
+            timeout=min(TIMEOUT_SECONDS, self.budget),
+        )
         self.bell = Bell.of(db)
         self._stopping = threading.Event()
         self._running: list[threading.Thread] = []
@@ -87,8 +93,9 @@ class DeliveryWorker:
 
     def run_once(self) -> int:
         """One round: claim endpoints and send the due head of each; how many attempts."""
+        # one endpoint at a time: a claim taken early could expire before its turn came
         attempts = 0
-        for webhook_id in deliveries.claim(self.db, self.name, self.lease, limit=4):
+        for webhook_id in deliveries.claim(self.db, self.name, self.lease, limit=1):
             attempts += self._deliver(webhook_id)
         return attempts
 
@@ -103,8 +110,6 @@ class DeliveryWorker:
             deliveries.release(self.db, webhook_id, self.name)
             return 0
         results: list[DeliveryAttempt] = []
-        # stop well within the lease, so that the claim is still ours when we record
-        budget = self.lease.total_seconds() / 3
         for item in batch.items:
             attempt = self.sender.send(
                 batch.webhook.url,
@@ -115,7 +120,7 @@ class DeliveryWorker:
             results.append(attempt)
             if attempt.verdict is Verdict.RETRY or self._stopping.is_set():
                 break
-            if time.monotonic() - started > budget:
+            if time.monotonic() - started > self.budget:
                 break
         deliveries.record(self.db, self.name, batch, results)
         return len(results)

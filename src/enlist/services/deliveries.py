@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from enlist.clock import now
+from enlist.domain.errors import InvalidValue
 from enlist.domain.events import Event
 from enlist.domain.webhooks import Delivery, DeliveryStatus, Webhook
 from enlist.events.backoff import GIVE_UP_AFTER, retry_delay, should_disable
 from enlist.events.sender import DeliveryAttempt, Verdict
 from enlist.services.unit import SYSTEM, Change, writing
-from enlist.services.webhooks import body_of, signing_secret
+from enlist.services.webhooks import body_of, disable_webhook, signing_secret
 from enlist.store.db import Database
 from enlist.store.webhooks import Attempt, WebhookStore
 
@@ -70,7 +71,11 @@ def next_batch(db: Database, webhook_id: str, secret_key: str, size: int) -> Bat
         head = WebhookStore(conn).due(webhook_id, moment, size)
     if not head:
         return Batch(found, "", [])
-    secret = signing_secret(db, webhook_id, secret_key)
+    try:
+        secret = signing_secret(db, webhook_id, secret_key)
+    except InvalidValue as unreadable:  # ENLIST_SECRET_KEY changed: it cannot sign any more
+        disable_webhook(db, webhook_id, actor=SYSTEM, reason=unreadable.detail)
+        return None
     items = [Outgoing(d, e, body_of(e)) for d, e in head]
     return Batch(found, secret, items)
 
