@@ -27,7 +27,14 @@ from enlist.domain.events import EventType
 from enlist.domain.model import User
 from enlist.services.tenancy import require_account
 from enlist.services.unit import OPERATOR, Actor, Change, writing
-from enlist.store.access import AccessStore, CalendarAccess, PersonAccess, PersonRow
+from enlist.store.access import (
+    AccessStore,
+    CalendarAccess,
+    PersonAccess,
+    PersonRow,
+    account_of_calendar,
+    account_of_person,
+)
 from enlist.store.db import Database
 from enlist.store.directory import UserStore
 
@@ -275,6 +282,24 @@ def _announce_people(
                 "new": level_of(after).value,
             },
         )
+
+
+def calendar_account(db: Database, calendar_id: str) -> str:
+    """The account of a calendar named by id alone (the operator's command line)."""
+    with db.read() as conn:
+        found = account_of_calendar(conn, calendar_id)
+    if found is None:
+        raise NotFound(f"There is no calendar {calendar_id}.")
+    return found
+
+
+def person_account(db: Database, person_id: str) -> str:
+    """The account of a person named by id alone (the operator's command line)."""
+    with db.read() as conn:
+        found = account_of_person(conn, person_id)
+    if found is None:
+        raise NotFound(f"There is no person {person_id}.")
+    return found
 
 
 # reads ------------------------------------------------------------------------------

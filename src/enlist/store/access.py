@@ -178,6 +178,17 @@ class Check:
     rank: int  # NO_ACCESS_RANK when no grant reaches a live person
 
 
+def account_of_calendar(conn: Connection, calendar_id: str) -> str | None:
+    """The account a calendar belongs to (the operator's command line names ids alone)."""
+    found = conn.scalar(select(calendars.c.account_id).where(calendars.c.id == calendar_id))
+    return str(found) if found is not None else None
+
+
+def account_of_person(conn: Connection, person_id: str) -> str | None:
+    found = conn.scalar(select(users.c.account_id).where(users.c.id == person_id))
+    return str(found) if found is not None else None
+
+
 class AccessStore:
     def __init__(self, conn: Connection, account_id: str) -> None:
         self.conn = conn
