@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
 from enlist.admin.site import AdminSite
-from enlist.api import account
+from enlist.api import access, account
 from enlist.api.http import CalendarApi
 from enlist.config import Settings
 from enlist.request_id import RequestId
@@ -25,7 +25,7 @@ from enlist.signin.site import SignInSite
 from enlist.store.db import Database
 
 # The areas of /api/v1, each a module with ROUTES and PATHS (see api/http.py).
-API_AREAS: list[ModuleType] = [account]
+API_AREAS: list[ModuleType] = [account, access]
 
 
 def create_app(settings: Settings | None = None, db: Database | None = None) -> Starlette:
