@@ -402,8 +402,7 @@ class SignInSite:
                 "name": c.calendar_name,
                 "level_label": label(level_of(c.rank)),
                 "source": ", ".join(
-                    "given to you" if v.group_id is None else f"group {v.group_name}"
-                    for v in c.via
+                    "given to you" if v.group_id is None else f"group {v.group_name}" for v in c.via
                 ),
             }
             for c in found.calendars
