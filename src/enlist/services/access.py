@@ -284,6 +284,12 @@ def _announce_people(
         )
 
 
+def calendar_name(db: Database, account_id: str, calendar_id: str) -> str:
+    """The account's calendar's name; NotFound for another account's (or no) calendar."""
+    with db.read() as conn:
+        return require_calendar(AccessStore(conn, account_id), calendar_id)
+
+
 def calendar_account(db: Database, calendar_id: str) -> str:
     """The account of a calendar named by id alone (the operator's command line)."""
     with db.read() as conn:
