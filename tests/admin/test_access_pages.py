@@ -34,10 +34,9 @@ def _post(client: TestClient, page: str, action: str, data: dict[str, str]) -> A
 
 def _who_has_access(html: str) -> list[tuple[str, str]]:
     section = html.split('id="who-title"', 1)[1]
-    rows = re.findall(
+    return re.findall(
         r'<tr><td><a href="/users/[^"]+">([^<]+)</a>.*?</td><td>([^<]+)</td></tr>', section
     )
-    return rows
 
 
 def test_the_admin_grants_a_group_finds_it_and_sees_who_has_access(
