@@ -8,6 +8,7 @@ copied per member: a SCIM membership change is, in the same transaction, the acc
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -209,42 +210,35 @@ class AccessStore:
         )
 
     # what grants may name ---------------------------------------------------------
-    def calendar_name(self, calendar_id: str, *, lock: bool = False) -> str | None:
-        """The account's calendar's name (None for no such calendar, or another account's).
-
-        `lock`: writers of one calendar's access queue here on PostgreSQL (SQLite has one
-        writer), so the per-person changes each computes are exact."""
+    def calendar_name(self, calendar_id: str) -> str | None:
+        """The account's calendar's name (None for no such calendar, or another account's)."""
         query = select(calendars.c.name).where(
             calendars.c.id == calendar_id, calendars.c.account_id == self.account_id
         )
-        if lock and self.conn.dialect.name == "postgresql":
-            query = query.with_for_update()
         found = self.conn.scalar(query)
         return str(found) if found is not None else None
 
-    def lock_calendars(self, calendar_ids: Iterable[str]) -> None:
-        """Queue behind other writers of these calendars' access, in one order (no deadlock)."""
-        wanted = sorted(set(calendar_ids))
-        if not wanted or self.conn.dialect.name != "postgresql":
-            return
-        self.conn.execute(
-            select(calendars.c.id)
-            .where(calendars.c.id.in_(wanted), calendars.c.account_id == self.account_id)
-            .order_by(calendars.c.id)
-            .with_for_update()
-        )
+    def serialize_access_changes(self) -> None:
+        """Queue behind the account's other writers of effective access until this
+        transaction ends (PostgreSQL; SQLite has one writer at a time anyway).
 
-    def group(self, group_id: str, *, lock: bool = False) -> tuple[int, str] | None:
+        Whoever computes whose level a change moves must see every change committed before
+        it: two writers reading at once (Okta adds Ann to Sales while Entra deactivates her,
+        or an admin grants Sales a calendar) would each miss the other's and announce a level
+        that is no longer true. Taken before the first read of grants, memberships or
+        statuses, it orders those computations the way their commits are ordered."""
+        if self.conn.dialect.name == "postgresql":
+            self.conn.execute(select(func.pg_advisory_xact_lock(_lock_key(self.account_id))))
+
+    def group(self, group_id: str) -> tuple[int, str] | None:
         """(pk, displayName) of the account's group."""
         query = select(groups.c.pk, groups.c.display_name).where(
             groups.c.id == group_id, groups.c.account_id == self.account_id
         )
-        if lock and self.conn.dialect.name == "postgresql":
-            query = query.with_for_update()
         row = self.conn.execute(query).first()
         return (row.pk, row.display_name) if row else None
 
-    def person(self, user_id: str, *, lock: bool = False) -> tuple[PersonRow, bool] | None:
+    def person(self, user_id: str) -> tuple[PersonRow, bool] | None:
         """The account's provisioned (not deleted) user, and whether they are active."""
         query = select(
             users.c.pk, users.c.id, users.c.user_name, users.c.display_name, users.c.active
@@ -253,8 +247,6 @@ class AccessStore:
             users.c.account_id == self.account_id,
             users.c.deleted_at.is_(None),
         )
-        if lock and self.conn.dialect.name == "postgresql":
-            query = query.with_for_update()
         row = self.conn.execute(query).first()
         if row is None:
             return None
@@ -308,7 +300,8 @@ class AccessStore:
     def put(self, calendar_id: str, subject: Subject, subject_pk: int, rank: int) -> int | None:
         """Grant `rank` (or change the grant's level); returns the rank it had before.
 
-        Callers hold the subject's and the calendar's locks, so read-then-write is exact."""
+        Callers hold the account's access lock (serialize_access_changes): read-then-write
+        is exact."""
         before = self.rank_of(calendar_id, subject)
         moment = now()
         if before is None:
@@ -559,6 +552,12 @@ class AccessStore:
             .order_by(_GRANTS.calendar_id)
         )
         return [(r.calendar_id, int(r.level_rank)) for r in rows]
+
+
+def _lock_key(account_id: str) -> int:
+    """The account's advisory lock number (a signed 64-bit integer)."""
+    digest = hashlib.sha256(b"enlist-access:" + account_id.encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 def _best(grants: Sequence[tuple[int, Via]]) -> Reached:
