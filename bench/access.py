@@ -12,7 +12,8 @@ and straight into the tables.
 Measured:
 - **server time** of `services.access.check` and `services.access.calendars_of` (a person's
   calendars), in process, p50/p99 over 5,000 random people (half the checks on calendar 0,
-  the one the 100k group reaches);
+  the one the 100k group reaches); and of a 100-person page of *who has access* to
+  calendar 0, the first and one after 90,000 people;
 - **GET /api/v1/check** and **GET /api/v1/people/{id}** through `enlist serve` with wrk
   (`-t1 -c16`), req/s and wrk's p50/p99;
 - **PATCH +1,000 members** to the 100k group through SCIM, 10 requests each, before and
@@ -195,8 +196,22 @@ def in_process(url: str, account_id: str) -> dict[str, Any]:
     )
     theirs = _timed((lambda p=p: access.calendars_of(db, account_id, p)) for p in people[:2_000])
     sample = access.calendars_of(db, account_id, people[0])
+    first_page = _timed(
+        (lambda: access.people_with_access(db, account_id, calendar_id(0), limit=100))
+        for _ in range(20)
+    )
+    deep_page = _timed(
+        (lambda: access.people_with_access(db, account_id, calendar_id(0), after=90_000, limit=100))
+        for _ in range(20)
+    )
     db.dispose()
-    return {"check": check, "calendars_of": theirs, "sample_calendars": len(sample.calendars)}
+    return {
+        "check": check,
+        "calendars_of": theirs,
+        "sample_calendars": len(sample.calendars),
+        "who_has_access_first_100": first_page,
+        "who_has_access_page_after_90000": deep_page,
+    }
 
 
 def wrk_run(
