@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
 from enlist.admin.site import AdminSite
-from enlist.api import account, events
+from enlist.api import access, account, events
 from enlist.api.http import CalendarApi
 from enlist.config import Settings
 from enlist.events.worker import DeliveryWorker
@@ -26,7 +26,7 @@ from enlist.signin.site import SignInSite
 from enlist.store.db import Database
 
 # The areas of /api/v1, each a module with ROUTES and PATHS (see api/http.py).
-API_AREAS: list[ModuleType] = [account, events]
+API_AREAS: list[ModuleType] = [account, access, events]
 
 
 def create_app(settings: Settings | None = None, db: Database | None = None) -> Starlette:

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 
@@ -71,6 +72,9 @@ accounts = Table(
     Column("password_hash", Text),
     Column("provider", String(20), nullable=False, server_default="okta"),
     Column("created", TS, nullable=False),
+    # Whether a group may grant `administrator` on a calendar (migration 0011): off, so that
+    # an edit of a group at the identity provider cannot silently make calendar admins.
+    Column("allow_group_administrators", Boolean, nullable=False, server_default=false()),
 )
 
 calendars = Table(
@@ -388,6 +392,34 @@ person_sessions = Table(
     Index("ix_person_sessions_domain", "domain_id"),
     Index("ix_person_sessions_expires", "expires"),
 )
+
+# Calendar access (migration 0011): one level per (calendar, subject), the subject a group
+# or a user of the account (its SCIM id, and its row for the joins). The level is kept as
+# its rank in domain/access.py's order, so a person's effective level is a MIN by query:
+# nothing is copied per member, and a SCIM membership change is the access change.
+access_grants = Table(
+    "access_grants",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("account_id", String(32), ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "calendar_id", String(32), ForeignKey("calendars.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("subject_type", String(10), nullable=False),  # group, user
+    Column("subject_id", String(32), nullable=False),
+    Column("group_pk", Integer, ForeignKey("groups.pk", ondelete="CASCADE")),
+    Column("user_pk", Integer, ForeignKey("users.pk", ondelete="CASCADE")),
+    Column("level_rank", Integer, nullable=False),  # 0 administrator ... 8 no_access
+    Column("created", TS, nullable=False),
+    Column("updated", TS, nullable=False),
+    UniqueConstraint("account_id", "calendar_id", "subject_type", "subject_id"),
+    # who has access to a calendar: its grants, then each group's members by group_members' key
+    Index("ix_access_grants_calendar", "calendar_id", "level_rank"),
+    # check(person, calendar) and a person's calendars: the person's groups' grants, direct ones
+    Index("ix_access_grants_group", "group_pk", "calendar_id"),
+    Index("ix_access_grants_user", "user_pk", "calendar_id"),
+)
+
 
 # Webhook endpoints of an account (migration 0013). The signing secret is kept sealed
 # (services/sealing.py): deliveries need it in the clear to sign. `cursor` is the last event
