@@ -419,3 +419,50 @@ access_grants = Table(
     Index("ix_access_grants_group", "group_pk", "calendar_id"),
     Index("ix_access_grants_user", "user_pk", "calendar_id"),
 )
+
+
+# Webhook endpoints of an account (migration 0013). The signing secret is kept sealed
+# (services/sealing.py): deliveries need it in the clear to sign. `cursor` is the last event
+# sequence already queued into webhook_deliveries; a worker holds an endpoint while
+# `claimed_until` is in the future, so one endpoint's deliveries go out one at a time, in order.
+webhooks = Table(
+    "webhooks",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("account_id", String(32), ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("url", String(2048), nullable=False),
+    Column("event_types", JSON),  # None: every type
+    Column("secret_sealed", Text, nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    Column("failing_since", TS),
+    Column("disabled_reason", Text),
+    Column("created", TS, nullable=False),
+    Column("created_by", String(320), nullable=False),
+    Column("cursor", Integer, nullable=False),
+    Column("retry_at", TS),  # the head delivery waits for its next attempt until then
+    Column("claimed_by", String(32)),
+    Column("claimed_until", TS),
+    Index("ix_webhooks_account", "account_id"),
+)
+
+# One event to send to one endpoint (or a test event, with no event_id), and how its last
+# attempt went: the delivery log of the admin page.
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("webhook_id", String(32), ForeignKey("webhooks.id", ondelete="CASCADE"), nullable=False),
+    Column("event_id", String(32), ForeignKey("events.id", ondelete="CASCADE")),
+    Column("sequence", Integer, nullable=False),
+    Column("type", String(40), nullable=False),
+    Column("status", String(16), nullable=False),  # pending, delivered, failed
+    Column("attempts", Integer, nullable=False),
+    Column("created", TS, nullable=False),
+    Column("next_attempt_at", TS, nullable=False),
+    Column("last_attempt_at", TS),
+    Column("status_code", Integer),
+    Column("latency_ms", Integer),
+    Column("excerpt", Text),
+    Index("ix_webhook_deliveries_queue", "webhook_id", "status", "sequence"),
+    Index("ix_webhook_deliveries_event", "event_id"),
+)
