@@ -107,6 +107,7 @@ def _domain_page(
         verify_error=verify_error,
         save_error=save_error,
         chosen=visit.field("organization_id") or domain.organization_id or "",
+        verified_names=[d.name for d in tenancy.domains(visit.db, account_id) if d.verified],
         add_secret=bool(visit.field("add_secret")),
         **sso_pages.context(visit, domain, sso_check),
     )

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    func,
     text,
 )
 
@@ -92,6 +93,13 @@ organizations = Table(
     Column("name", String(200), nullable=False),
     Column("created", TS, nullable=False),
     Index("ix_organizations_account", "account_id"),
+)
+# names are unique per account whatever their case (services/tenancy.py says so in words)
+Index(
+    "uq_organizations_account_name",
+    organizations.c.account_id,
+    func.lower(organizations.c.name),
+    unique=True,
 )
 
 trusted_domains = Table(

@@ -1,0 +1,61 @@
+"""organization names unique per account, whatever their case
+
+Existing duplicates are kept, renamed: per account, the oldest organization keeps its name and
+each later one with the same name (ignoring case) becomes "Name (2)", "Name (3)", ... so that
+the domain form can tell them apart. Nothing else refers to an organization by name.
+
+Revision ID: 0012_console
+Revises: 0010
+Create Date: 2026-12-02
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0012_console"
+down_revision = "0010"
+branch_labels = None
+depends_on = None
+
+organizations = sa.table(
+    "organizations",
+    sa.column("id", sa.String),
+    sa.column("account_id", sa.String),
+    sa.column("name", sa.String),
+    sa.column("created", sa.DateTime),
+)
+
+
+def _rename_duplicates(conn: sa.Connection) -> None:
+    rows = conn.execute(
+        sa.select(organizations.c.id, organizations.c.account_id, organizations.c.name).order_by(
+            organizations.c.account_id, organizations.c.created, organizations.c.id
+        )
+    ).all()
+    taken: dict[str, set[str]] = {}
+    for row in rows:
+        names = taken.setdefault(row.account_id, set())
+        name, number = row.name, 1
+        while name.casefold() in names:
+            number += 1
+            suffix = f" ({number})"
+            name = row.name[: 200 - len(suffix)] + suffix
+        names.add(name.casefold())
+        if name != row.name:
+            conn.execute(
+                sa.update(organizations).where(organizations.c.id == row.id).values(name=name)
+            )
+
+
+def upgrade() -> None:
+    _rename_duplicates(op.get_bind())
+    op.create_index(
+        "uq_organizations_account_name",
+        "organizations",
+        ["account_id", sa.text("lower(name)")],
+        unique=True,
+    )
+
+
+def downgrade() -> None:
+    op.drop_index("uq_organizations_account_name", table_name="organizations")
