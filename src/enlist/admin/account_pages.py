@@ -10,7 +10,7 @@ from enlist.admin.providers import choices, guide_for
 from enlist.admin.visit import PRESESSION_COOKIE, SESSION_COOKIE, Admin, PageRoute, Visit
 from enlist.domain.errors import EnlistError, RateLimited, Unauthorized
 from enlist.domain.model import Plan
-from enlist.services import activity, directory, sessions, tenancy
+from enlist.services import activity, directory, sessions, setup, tenancy
 
 
 def _safe_next(target: str) -> str:
@@ -262,6 +262,7 @@ def organization_page(visit: Visit) -> Response:
         group_total=total,
         members=members,
         domains=domains,
+        deletion=setup.organization_deletion(visit.db, account_id, organization.id),
     )
 
 

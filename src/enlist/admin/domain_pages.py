@@ -14,7 +14,7 @@ from enlist.admin.visit import PageRoute, Visit
 from enlist.dns import TxtResolver
 from enlist.domain.errors import EnlistError, NotFound
 from enlist.domain.tenancy import TrustedDomain
-from enlist.services import sealing, tenancy
+from enlist.services import sealing, setup, tenancy
 
 # A new secret travels from Save to the page that shows it in a cookie, sealed (encrypted and
 # authenticated) and limited to that page's path; the page takes it and deletes the cookie, so
@@ -108,6 +108,7 @@ def _domain_page(
         save_error=save_error,
         chosen=visit.field("organization_id") or domain.organization_id or "",
         verified_names=[d.name for d in tenancy.domains(visit.db, account_id) if d.verified],
+        removal=setup.domain_removal(visit.db, account_id, domain.id),
         add_secret=bool(visit.field("add_secret")),
         **sso_pages.context(visit, domain, sso_check),
     )

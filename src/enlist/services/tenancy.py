@@ -124,7 +124,7 @@ def create_calendar(
         return calendar_id
 
 
-def _organization_name(store: AccountStore, account_id: str, name: str, keep: str = "") -> str:
+def organization_name(store: AccountStore, account_id: str, name: str, keep: str = "") -> str:
     """`name` stripped, refused when empty or when another organization of the account (not
     `keep`) already has it, whatever the case: the domain form must tell them apart."""
     name = name.strip()
@@ -149,7 +149,7 @@ def create_organization(
     with writing(db, account_id, actor) as change:
         store = AccountStore(change.conn)
         require_account(store.conn, account_id)
-        name = _organization_name(store, account_id, name)
+        name = organization_name(store, account_id, name)
         try:
             with change.conn.begin_nested():  # the unique index decides a race of two adds
                 organization_id = store.add_organization(account_id, name)
