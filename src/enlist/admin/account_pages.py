@@ -47,7 +47,14 @@ def sign_in(visit: Visit) -> Response:
         return _sign_in_form(visit, 400, "Enter your email and password.", email)
     client = visit.request.client.host if visit.request.client else None
     try:
-        session = sessions.sign_in(visit.db, email, password, client, visit.site.sign_in_limit)
+        session = sessions.sign_in(
+            visit.db,
+            email,
+            password,
+            client,
+            visit.site.sign_in_limit,
+            user_agent=visit.request.headers.get("user-agent"),
+        )
     except RateLimited as refused:
         response = _sign_in_form(visit, 429, refused.detail, email)
         response.headers["Retry-After"] = str(refused.retry_after)
