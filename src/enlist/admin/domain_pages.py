@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -11,10 +12,11 @@ from starlette.responses import Response
 from enlist.admin import sso_pages
 from enlist.admin.providers import SetupGuide, guide_for
 from enlist.admin.visit import PageRoute, Visit
+from enlist.clock import now
 from enlist.dns import TxtResolver
 from enlist.domain.errors import EnlistError, NotFound
-from enlist.domain.tenancy import TrustedDomain
-from enlist.services import sealing, setup, tenancy
+from enlist.domain.tenancy import ScimSecret, TrustedDomain
+from enlist.services import refusals, sealing, setup, tenancy
 
 # A new secret travels from Save to the page that shows it in a cookie, sealed (encrypted and
 # authenticated) and limited to that page's path; the page takes it and deletes the cookie, so
@@ -22,6 +24,8 @@ from enlist.services import sealing, setup, tenancy
 NEW_SECRET_COOKIE = "enlist_new_secret"
 NEW_SECRET_PURPOSE = "new scim secret"
 NEW_SECRET_SECONDS = 600
+# how long the domain page says a revoked or expired secret is still being tried
+STILL_TRIED = timedelta(days=7)
 
 
 def domains_page(visit: Visit, status: int = 200, error: str | None = None) -> Response:
@@ -93,6 +97,7 @@ def _domain_page(
     account_id = visit.account_id
     organizations = tenancy.organizations(visit.db, account_id)
     linked = next((o for o in organizations if o.id == domain.organization_id), None)
+    secrets = tenancy.domain_secrets(visit.db, account_id, domain.id)
     return visit.render(
         "domain.html",
         status_code=status,
@@ -100,7 +105,8 @@ def _domain_page(
         txt_record=tenancy.txt_record(domain),
         organizations=organizations,
         linked=linked,
-        secrets=tenancy.domain_secrets(visit.db, account_id, domain.id),
+        secrets=secrets,
+        still_tried=_still_tried(visit, secrets),
         has_enterprise=tenancy.has_enterprise_calendar(visit.db, account_id),
         scim_base_url=visit.scim_base_url(),
         guide=_guide(visit),
@@ -112,6 +118,44 @@ def _domain_page(
         add_secret=bool(visit.field("add_secret")),
         **sso_pages.context(visit, domain, sso_check),
     )
+
+
+def ago(moment: datetime, at: datetime) -> str:
+    """How long ago, in the words a person uses: "just now", "2 min ago", "3 hours ago"."""
+    seconds = max(0, int((at - moment).total_seconds()))
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{seconds // 60} min ago"
+    if seconds < 86400:
+        hours = seconds // 3600
+        return f"{hours} hour{'s' if hours != 1 else ''} ago"
+    days = seconds // 86400
+    return f"{days} day{'s' if days != 1 else ''} ago"
+
+
+def _still_tried(visit: Visit, secrets: list[ScimSecret]) -> list[dict[str, Any]]:
+    """The domain's revoked or expired secrets its identity provider still sends lately."""
+    tried = refusals.refused_secrets(visit.db, visit.account_id)
+    moment = now()
+    found = []
+    for secret in secrets:
+        counts = tried.get(secret.id)
+        if counts is None or moment - counts.last_tried > STILL_TRIED:
+            continue
+        expired = secret.expires_at is not None and secret.expires_at <= moment
+        if secret.revoked_at is None and not expired:
+            continue
+        found.append(
+            {
+                "hint": secret.hint,
+                "how": "revoked" if secret.revoked_at else "expired",
+                "ago": ago(counts.last_tried, moment),
+                "last_tried": counts.last_tried,
+                "total": counts.total,
+            }
+        )
+    return found
 
 
 def domain_page(visit: Visit) -> Response:

@@ -396,3 +396,23 @@ person_sessions = Table(
     Index("ix_person_sessions_domain", "domain_id"),
     Index("ix_person_sessions_expires", "expires"),
 )
+
+# Requests refused (401) because their SCIM secret was revoked or expired (migration 0012):
+# per secret, when it was last tried and how many tries the activity log has not told yet
+# (it tells at most once a minute per secret).
+secret_refusals = Table(
+    "secret_refusals",
+    metadata,
+    Column(
+        "secret_id",
+        String(32),
+        ForeignKey("scim_secrets.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("account_id", String(32), ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("last_tried", TS, nullable=False),
+    Column("total", Integer, nullable=False),
+    Column("unlogged", Integer, nullable=False),
+    Column("logged_at", TS),
+    Index("ix_secret_refusals_account", "account_id"),
+)

@@ -1,4 +1,5 @@
-"""organization names unique per account, whatever their case
+"""admin console: organization names unique per account whatever their case; refused uses
+of revoked or expired SCIM secrets (secret_refusals)
 
 Existing duplicates are kept, renamed: per account, the oldest organization keeps its name and
 each later one with the same name (ignoring case) becomes "Name (2)", "Name (3)", ... so that
@@ -55,7 +56,32 @@ def upgrade() -> None:
         ["account_id", sa.text("lower(name)")],
         unique=True,
     )
+    op.create_table(
+        "secret_refusals",
+        sa.Column("secret_id", sa.String(32), nullable=False),
+        sa.Column("account_id", sa.String(32), nullable=False),
+        sa.Column("last_tried", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("total", sa.Integer(), nullable=False),
+        sa.Column("unlogged", sa.Integer(), nullable=False),
+        sa.Column("logged_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["secret_id"],
+            ["scim_secrets.id"],
+            name="fk_secret_refusals_secret_id_scim_secrets",
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["accounts.id"],
+            name="fk_secret_refusals_account_id_accounts",
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("secret_id", name="pk_secret_refusals"),
+    )
+    op.create_index("ix_secret_refusals_account", "secret_refusals", ["account_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_secret_refusals_account", table_name="secret_refusals")
+    op.drop_table("secret_refusals")
     op.drop_index("uq_organizations_account_name", table_name="organizations")
