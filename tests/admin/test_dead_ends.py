@@ -227,3 +227,15 @@ def test_a_pending_domain_shows_no_edit_panel_with_a_save_that_does_nothing(
     assert "Verify now" in page.text
     assert f'<form method="post" action="/domains/{domain_id}" class="stack">' not in page.text
     assert ">Save<" not in page.text
+
+
+def test_the_calendars_page_does_not_send_the_admin_to_itself(
+    browser: Browser, make_admin: Any
+) -> None:
+    admin = make_admin("Initech", plan="basic")
+    browser.sign_in(admin.email)
+    calendars = browser.get("/calendars").text
+    assert "No Enterprise calendar." in calendars
+    assert 'href="/calendars">Go to Calendars' not in calendars
+    assert "Move a calendar to Enterprise below, or add one." in calendars
+    assert 'href="/calendars">Go to Calendars' in browser.get("/domains").text
