@@ -6,7 +6,7 @@ each later one with the same name (ignoring case) becomes "Name (2)", "Name (3)"
 the domain form can tell them apart. Nothing else refers to an organization by name.
 
 Revision ID: 0012_console
-Revises: 0010
+Revises: 0013_webhooks
 Create Date: 2026-12-02
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012_console"
-down_revision = "0010"
+down_revision = "0013_webhooks"
 branch_labels = None
 depends_on = None
 
