@@ -473,6 +473,7 @@ webhook_deliveries = Table(
     Column("excerpt", Text),
     Index("ix_webhook_deliveries_queue", "webhook_id", "status", "sequence"),
     Index("ix_webhook_deliveries_event", "event_id"),
+)
 
 # Requests refused (401) because their SCIM secret was revoked or expired (migration 0012):
 # per secret, when it was last tried and how many tries the activity log has not told yet
