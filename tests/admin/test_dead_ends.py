@@ -239,3 +239,19 @@ def test_the_calendars_page_does_not_send_the_admin_to_itself(
     assert 'href="/calendars">Go to Calendars' not in calendars
     assert "Move a calendar to Enterprise below, or add one." in calendars
     assert 'href="/calendars">Go to Calendars' in browser.get("/domains").text
+
+
+def test_another_accounts_organization_and_calendar_answer_404_and_stay_as_they_are(
+    signed_in: Browser, make_admin: Any, db: Any
+) -> None:
+    other = make_admin("Globex")
+    organization_id = tenancy.create_organization(db, other.account_id, "Globex Staff")
+    (calendar,) = tenancy.calendars(db, other.account_id)
+    for action, data in (
+        (f"/organizations/{organization_id}/rename", {"name": "Mine now"}),
+        (f"/organizations/{organization_id}/delete", {}),
+        (f"/calendars/{calendar.id}/plan", {"plan": "basic"}),
+    ):
+        assert signed_in.submit("/calendars", action, data).status_code == 404, action
+    assert [o.name for o in tenancy.organizations(db, other.account_id)] == ["Globex Staff"]
+    assert tenancy.has_enterprise_calendar(db, other.account_id)
