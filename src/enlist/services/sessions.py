@@ -115,8 +115,8 @@ def sign_in(
         wait = (oldest or moment) + limit.window - moment
         raise RateLimited(
             f"Too many failed sign-in attempts for {email.strip()}: it is locked for "
-            f"{_minutes(wait)} more, even with the right password. Wait, or ask the operator "
-            "to reset the password.",
+            f"{_minutes(wait)} more, even with the right password. Try again then; "
+            "the failed attempts are in your account's activity log.",
             retry_after=max(1, math.ceil(wait.total_seconds())),
         )
     delay = limit.delay(address_count)
