@@ -117,6 +117,7 @@ def group_page(visit: Visit) -> Response:
 # Who did it, for actors without a name of their own on this page.
 ACTOR_WORDS = {
     "person": "The person (single sign-on)",
+    "sign-in": "Someone at the sign-in page",
     "system": "Enlist",
     "universal-logout": "The identity provider (Universal Logout)",
 }

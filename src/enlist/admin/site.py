@@ -18,6 +18,7 @@ from enlist.admin import (
     account_pages,
     directory_pages,
     domain_pages,
+    setup_pages,
     sso_pages,
     webhook_pages,
 )
@@ -42,6 +43,7 @@ PAGE_MODULES = (
     sso_pages,
     directory_pages,
     webhook_pages,
+    setup_pages,
 )
 
 

@@ -17,7 +17,7 @@ from enlist.cli.common import (
     settings_of,
     when,
 )
-from enlist.services import access, tenancy
+from enlist.services import access, setup, tenancy
 from enlist.store.db import Database
 
 account_app = typer.Typer(help="Customer accounts.", no_args_is_help=True)
@@ -327,3 +327,138 @@ def secret_revoke(
     """
     run(settings_of(database_url), lambda db: tenancy.revoke_secret(db, secret_id))
     say(as_json, {"id": secret_id, "revoked": True}, f"Secret {secret_id} is revoked.")
+
+
+# correcting the setup -----------------------------------------------------------------------
+
+
+@domain_app.command("remove")
+def domain_remove(
+    name: Annotated[str, typer.Argument(metavar="NAME", help="A trusted domain.")],
+    account: Annotated[
+        str | None,
+        typer.Option("--account", metavar="ID", help="The account, when several added NAME."),
+    ] = None,
+    as_json: JsonFlag = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Remove a trusted domain: its secrets stop working (401) and its single sign-on is
+    turned off, at once.
+
+    With --json: {"name": "acme.com", "removed": true, "secrets_revoked": 1}
+    """
+
+    def act(db: Database) -> setup.DomainRemoval:
+        found = tenancy.domain_for(db, name, account)
+        return setup.remove_domain(db, found.account_id, found.id)
+
+    removal = run(settings_of(database_url), act)
+    revoked = len(removal.active_secrets)
+    say(
+        as_json,
+        {"name": removal.domain.name, "removed": True, "secrets_revoked": revoked},
+        f"Removed {removal.domain.name}; {revoked} secret{'s' if revoked != 1 else ''} revoked.",
+    )
+
+
+@domain_app.command("unlink")
+def domain_unlink(
+    name: Annotated[str, typer.Argument(metavar="NAME", help="A trusted domain.")],
+    as_json: JsonFlag = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Link the domain to no organization: groups pushed through its secrets are refused
+    until one is linked again.
+
+    With --json: {"name": "acme.com", "organization": null}
+    """
+
+    def act(db: Database) -> Any:
+        found = tenancy.domain_for(db, name)
+        return setup.unlink_domain(db, found.account_id, found.id)
+
+    domain = run(settings_of(database_url), act)
+    say(
+        as_json,
+        {"name": domain.name, "organization": None},
+        f"{domain.name} is linked to no organization; group pushes through it are refused.",
+    )
+
+
+@organization_app.command("rename")
+def organization_rename(
+    organization_id: Annotated[str, typer.Argument(metavar="ID", help="Organization id.")],
+    name: Name,
+    as_json: JsonFlag = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Rename an organization (names are unique per account, whatever their case).
+
+    With --json: {"id": "ORGANIZATION_ID", "name": "Acme Sales"}
+    """
+    renamed = run(
+        settings_of(database_url),
+        lambda db: setup.rename_organization(db, None, organization_id, name),
+    )
+    say(
+        as_json,
+        {"id": renamed.id, "name": renamed.name},
+        f"Organization {renamed.id} is named {renamed.name}.",
+    )
+
+
+@organization_app.command("delete")
+def organization_delete(
+    organization_id: Annotated[str, typer.Argument(metavar="ID", help="Organization id.")],
+    as_json: JsonFlag = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Delete an organization; refused while it holds groups. Its domains become unlinked.
+
+    With --json: {"id": "ORGANIZATION_ID", "deleted": true, "unlinked": ["acme.com"]}
+    """
+    deletion = run(
+        settings_of(database_url),
+        lambda db: setup.delete_organization(db, None, organization_id),
+    )
+    unlinked = f" {', '.join(deletion.domains)} now linked to none." if deletion.domains else ""
+    say(
+        as_json,
+        {"id": deletion.organization.id, "deleted": True, "unlinked": deletion.domains},
+        f"Deleted organization {deletion.organization.name}.{unlinked}",
+    )
+
+
+@calendar_app.command("plan")
+def calendar_plan(
+    calendar_id: Annotated[str, typer.Argument(metavar="ID", help="Calendar id.")],
+    plan: Annotated[
+        str,
+        typer.Option("--plan", metavar="PLAN", help="basic, plus, pro, business or enterprise."),
+    ],
+    as_json: JsonFlag = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Move a calendar to another plan. Moving the last Enterprise calendar off it stops
+    provisioning: "provisioning" in the JSON says whether the account still has one.
+
+    With --json: {"id": "CALENDAR_ID", "plan": "basic", "was": "enterprise",
+    "provisioning": false}
+    """
+    changed = run(
+        settings_of(database_url),
+        lambda db: setup.set_calendar_plan(db, None, calendar_id, plan),
+    )
+    stops = (
+        "" if changed.provisioning else " No calendar is on enterprise: provisioning has stopped."
+    )
+    say(
+        as_json,
+        {
+            "id": changed.calendar.id,
+            "plan": changed.calendar.plan,
+            "was": changed.before,
+            "provisioning": changed.provisioning,
+        },
+        f"Calendar {changed.calendar.name} is on the {changed.calendar.plan} plan.{stops}",
+    )

@@ -124,16 +124,40 @@ def create_calendar(
         return calendar_id
 
 
+def organization_name(store: AccountStore, account_id: str, name: str, keep: str = "") -> str:
+    """`name` stripped, refused when empty or when another organization of the account (not
+    `keep`) already has it, whatever the case: the domain form must tell them apart."""
+    name = name.strip()
+    if not name:
+        raise InvalidValue("An organization needs a name.")
+    if len(name) > 200:
+        raise InvalidValue("An organization's name can be at most 200 characters.")
+    for other in store.organizations(account_id):
+        if other.id != keep and other.name.casefold() == name.casefold():
+            raise Conflict(
+                f"There is already an organization named {other.name} in this account; "
+                "choose another name."
+            )
+    return name
+
+
 def create_organization(
     db: Database, account_id: str, name: str, *, actor: Actor = OPERATOR
 ) -> str:
-    name = name.strip()
-    if not name:
+    if not name.strip():
         raise InvalidValue("An organization needs a name.")
     with writing(db, account_id, actor) as change:
         store = AccountStore(change.conn)
         require_account(store.conn, account_id)
-        organization_id = store.add_organization(account_id, name)
+        name = organization_name(store, account_id, name)
+        try:
+            with change.conn.begin_nested():  # the unique index decides a race of two adds
+                organization_id = store.add_organization(account_id, name)
+        except IntegrityError:
+            raise Conflict(
+                f"There is already an organization named {name} in this account; "
+                "choose another name."
+            ) from None
         change.log(
             "organization.create",
             f"Added organization {name}.",

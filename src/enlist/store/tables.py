@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    func,
     text,
 )
 
@@ -96,6 +97,13 @@ organizations = Table(
     Column("name", String(200), nullable=False),
     Column("created", TS, nullable=False),
     Index("ix_organizations_account", "account_id"),
+)
+# names are unique per account whatever their case (services/tenancy.py says so in words)
+Index(
+    "uq_organizations_account_name",
+    organizations.c.account_id,
+    func.lower(organizations.c.name),
+    unique=True,
 )
 
 trusted_domains = Table(
@@ -465,4 +473,24 @@ webhook_deliveries = Table(
     Column("excerpt", Text),
     Index("ix_webhook_deliveries_queue", "webhook_id", "status", "sequence"),
     Index("ix_webhook_deliveries_event", "event_id"),
+)
+
+# Requests refused (401) because their SCIM secret was revoked or expired (migration 0012):
+# per secret, when it was last tried and how many tries the activity log has not told yet
+# (it tells at most once a minute per secret).
+secret_refusals = Table(
+    "secret_refusals",
+    metadata,
+    Column(
+        "secret_id",
+        String(32),
+        ForeignKey("scim_secrets.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("account_id", String(32), ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("last_tried", TS, nullable=False),
+    Column("total", Integer, nullable=False),
+    Column("unlogged", Integer, nullable=False),
+    Column("logged_at", TS),
+    Index("ix_secret_refusals_account", "account_id"),
 )

@@ -36,6 +36,22 @@
     }
   });
 
+  // On a phone a table is stacked rows (admin.css); each cell shows its column's name.
+  function labelCells(root) {
+    root.querySelectorAll(".table-wrap table").forEach(function (table) {
+      var names = Array.prototype.map.call(table.querySelectorAll("thead th"), function (th) {
+        return th.textContent.trim();
+      });
+      table.querySelectorAll("tbody tr").forEach(function (row) {
+        Array.prototype.forEach.call(row.children, function (cell, index) {
+          if (names[index] && !cell.hasAttribute("data-label")) cell.setAttribute("data-label", names[index]);
+        });
+      });
+    });
+  }
+  labelCells(document);
+  document.addEventListener("htmx:afterSwap", function (event) { labelCells(event.target); });
+
   document.addEventListener("submit", function (event) {
     var message = event.target.getAttribute("data-confirm");
     if (message && !window.confirm(message)) event.preventDefault();
