@@ -68,6 +68,8 @@ class AdminSession:
     email: str
     account_name: str
     expires: datetime
+    admin_id: str = ""
+    role: str = "owner"  # owner or admin (domain/admins.py)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from enlist.clock import now
 from enlist.domain.errors import RateLimited, Unauthorized
 from enlist.domain.tenancy import AdminSession
-from enlist.services import tenancy
+from enlist.services import admins
 from enlist.services.keys import server_key
 from enlist.store.db import Database
 from enlist.store.sessions import SessionStore
@@ -87,8 +87,8 @@ def sign_in(
         _check_limit(store, email_key, limit.failures, limit, moment)
         if client_key:
             _check_limit(store, client_key, limit.failures * 4, limit, moment)
-    account_id = tenancy.check_password(db, email.strip(), password)
-    if account_id is None:
+    admin = admins.check_admin_password(db, email.strip(), password)
+    if admin is None:
         with db.write() as conn:
             store = SessionStore(conn)
             store.forget_failures_before(moment - limit.window)
@@ -100,8 +100,8 @@ def sign_in(
         store = SessionStore(conn)
         store.clear_failures(email_key)
         store.end_expired_sessions(moment)
-        store.add_session(_digest(token), account_id, moment, expires)
-    return NewSession(token=token, account_id=account_id, email=email.strip(), expires=expires)
+        store.add_session(_digest(token), admin.account_id, admin.id, moment, expires)
+    return NewSession(token=token, account_id=admin.account_id, email=admin.email, expires=expires)
 
 
 def forget_failed_sign_ins(db: Database, email: str) -> None:
@@ -116,6 +116,11 @@ def current_session(db: Database, token: str) -> AdminSession | None:
         return None
     with db.read() as conn:
         return SessionStore(conn).session(_digest(token), now())
+
+
+def session_digest(token: str) -> str:
+    """How the database knows a session (to keep it when the others end)."""
+    return _digest(token)
 
 
 def sign_out(db: Database, token: str) -> None:

@@ -55,7 +55,7 @@ class AccountStore:
         self.conn = conn
 
     # accounts -----------------------------------------------------------------
-    def add_account(self, name: str, email: str, password_hash: str | None) -> str:
+    def add_account(self, name: str, email: str) -> str:
         account_id = new_id()
         self.conn.execute(
             insert(accounts).values(
@@ -63,7 +63,6 @@ class AccountStore:
                 name=name,
                 email=email,
                 email_lower=email.lower(),
-                password_hash=password_hash,
                 created=now(),
             )
         )
@@ -84,13 +83,6 @@ class AccountStore:
             select(accounts).where(accounts.c.email_lower == email.lower())
         ).first()
         return dict(row._mapping) if row else None
-
-    def set_password_hash(self, account_id: str, password_hash: str) -> bool:
-        """Replace the admin's password hash; False when there is no such account."""
-        result = self.conn.execute(
-            update(accounts).where(accounts.c.id == account_id).values(password_hash=password_hash)
-        )
-        return bool(result.rowcount)
 
     def set_provider(self, account_id: str, provider: str) -> bool:
         """Name the account's identity provider; False when there is no such account."""

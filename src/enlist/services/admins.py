@@ -1,0 +1,265 @@
+"""Admin use cases: invitations, one-time links, removal, passwords (the person's and the
+operator's reset).
+
+A one-time link carries a random token; the database keeps its SHA-256 digest only, and
+the link stops working once used, replaced or past LINK_LIFETIME.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from enlist.clock import now
+from enlist.domain.admins import (
+    LINK_LIFETIME,
+    AccountAdmin,
+    check_email,
+    check_password,
+    check_removal,
+    may_manage_admins,
+    role_of,
+)
+from enlist.domain.errors import Conflict, InvalidValue, NotFound, Unauthorized
+from enlist.services.unit import OPERATOR, Actor, writing
+from enlist.store.accounts import AccountStore
+from enlist.store.admins import AdminStore
+from enlist.store.db import Database
+
+LINK_PATH = "/set-password/"
+
+
+@dataclass(frozen=True)
+class OneTimeLink:
+    """A link to choose a password, shown once: `path` is relative to the admin site."""
+
+    admin: AccountAdmin
+    token: str
+    expires: datetime
+
+    @property
+    def path(self) -> str:
+        return LINK_PATH + self.token
+
+    def url(self, base: str) -> str:
+        return base.rstrip("/") + self.path
+
+
+def _hasher() -> PasswordHasher:
+    return PasswordHasher()
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _new_link(store: AdminStore, admin: AccountAdmin) -> OneTimeLink:
+    token = secrets.token_urlsafe(32)
+    expires = now() + LINK_LIFETIME
+    store.set_link(admin.id, _digest(token), expires)
+    return OneTimeLink(admin, token, expires)
+
+
+def _acting(store: AdminStore, account_id: str, actor: Actor) -> AccountAdmin | None:
+    """The admin behind `actor` (None for the operator); a stranger is refused."""
+    if actor.kind != "admin":
+        return None
+    found = store.by_email(actor.id)
+    if found is None or found.account_id != account_id:
+        raise Unauthorized("Only the account's admins can change its admins.")
+    return found
+
+
+def account_admins(db: Database, account_id: str) -> list[AccountAdmin]:
+    """The account's admins, oldest first (pending invitations too)."""
+    with db.read() as conn:
+        if AccountStore(conn).account(account_id) is None:
+            raise NotFound(f"There is no account {account_id}.")
+        return AdminStore(conn).of_account(account_id)
+
+
+def admin_by_email(db: Database, email: str) -> AccountAdmin | None:
+    with db.read() as conn:
+        return AdminStore(conn).by_email(email)
+
+
+def invite(
+    db: Database, account_id: str, email: str, role: str = "admin", *, actor: Actor = OPERATOR
+) -> OneTimeLink:
+    """Invite someone to run the account with `role`: a one-time link to choose a password.
+    Inviting a pending admin again replaces their link (the old one stops working)."""
+    email, chosen = check_email(email), role_of(role)
+    with writing(db, account_id, actor) as change:
+        store = AdminStore(change.conn)
+        if AccountStore(change.conn).account(account_id) is None:
+            raise NotFound(f"There is no account {account_id}.")
+        may_manage_admins(_acting(store, account_id, actor))
+        existing = store.by_email(email)
+        if existing is not None and (existing.account_id != account_id or not existing.pending):
+            raise Conflict(
+                f"{email} is already an admin"
+                + (
+                    " of this account."
+                    if existing.account_id == account_id
+                    else " of another account."
+                )
+            )
+        if existing is None:
+            store.add(account_id, email, chosen.value, invited_by=_by(actor))
+        else:
+            store.set_role(existing.id, chosen.value)
+        admin = store.by_email(email)
+        assert admin is not None
+        link = _new_link(store, admin)
+        change.log(
+            "admin.invite",
+            f"Invited {email} as {chosen.value}; the link works until "
+            f"{link.expires:%Y-%m-%d %H:%M} UTC.",
+            resource_type="Admin",
+            resource_id=admin.id,
+            resource_name=email,
+        )
+        return link
+
+
+def _by(actor: Actor) -> str | None:
+    return actor.id if actor.kind == "admin" else None
+
+
+def link_holder(db: Database, token: str) -> AccountAdmin:
+    """Whose one-time link this is; NotFound when it is unknown, used or expired."""
+    found = None
+    if token and len(token) <= 200:
+        with db.read() as conn:
+            found = AdminStore(conn).by_link(_digest(token))
+    if found is None or found.link_expires is None or found.link_expires <= now():
+        raise NotFound(
+            "This link has expired or was used already. Ask an owner of the account for a new one."
+        )
+    return found
+
+
+def use_link(db: Database, token: str, password: str) -> AccountAdmin:
+    """Choose a password through a one-time link; the link stops working, and every other
+    session of the admin ends."""
+    check_password(password)
+    holder = link_holder(db, token)
+    password_hash = _hasher().hash(password)
+    with writing(db, holder.account_id, Actor("admin", holder.email)) as change:
+        store = AdminStore(change.conn)
+        if store.by_link(_digest(token)) is None:  # used by a request that got here first
+            raise NotFound("This link was used already.")
+        store.set_password_hash(holder.id, password_hash)
+        store.end_sessions(holder.id)
+        change.log(
+            "admin.join" if holder.pending else "admin.password",
+            f"{holder.email} accepted the invitation and chose a password."
+            if holder.pending
+            else f"{holder.email} chose a new password through a reset link.",
+            resource_type="Admin",
+            resource_id=holder.id,
+            resource_name=holder.email,
+        )
+    return holder
+
+
+def remove(db: Database, account_id: str, email: str, *, actor: Actor = OPERATOR) -> AccountAdmin:
+    """Remove an admin (or withdraw an invitation); their sessions end at once.
+    An owner may remove anyone, an admin only themselves; the last owner stays."""
+    with writing(db, account_id, actor) as change:
+        store = AdminStore(change.conn)
+        target = store.by_email(email)
+        if target is None or target.account_id != account_id:
+            raise NotFound(f"{email.strip()} is not an admin of this account.")
+        acting = _acting(store, account_id, actor)
+        if acting is None or acting.id != target.id:
+            may_manage_admins(acting)
+        check_removal(store.of_account(account_id), target)
+        store.end_sessions(target.id)
+        store.remove(target.id)
+        change.log(
+            "admin.remove",
+            f"Withdrew the invitation of {target.email}."
+            if target.pending
+            else f"Removed {target.email} ({target.role}); their sessions ended.",
+            resource_type="Admin",
+            resource_id=target.id,
+            resource_name=target.email,
+        )
+        return target
+
+
+def check_admin_password(db: Database, email: str, password: str) -> AccountAdmin | None:
+    """The admin when the email and password match, else None (in about the same time)."""
+    with db.read() as conn:
+        found = AdminStore(conn).password_hash(email)
+    hasher = _hasher()
+    if found is None or not found[1]:
+        hasher.hash(password)  # spend the same time whether or not the admin exists
+        return None
+    try:
+        hasher.verify(found[1], password)
+    except (VerificationError, InvalidHashError):
+        return None
+    return found[0]
+
+
+def change_password(
+    db: Database,
+    admin_id: str,
+    current: str,
+    new: str,
+    *,
+    keep_session: str | None = None,
+    actor: Actor = OPERATOR,
+) -> int:
+    """The signed-in admin's new password (the current one is required); ends their other
+    sessions and says how many."""
+    with db.read() as conn:
+        admin = AdminStore(conn).by_id(admin_id)
+    if admin is None:
+        raise NotFound("There is no such admin.")
+    if check_admin_password(db, admin.email, current) is None:
+        raise InvalidValue("The current password is not right.")
+    if new == current:
+        raise InvalidValue("The new password is the same as the current one.")
+    check_password(new)
+    password_hash = _hasher().hash(new)
+    with writing(db, admin.account_id, actor) as change:
+        store = AdminStore(change.conn)
+        store.set_password_hash(admin.id, password_hash)
+        ended = store.end_sessions(admin.id, keep=keep_session)
+        change.log(
+            "admin.password",
+            f"{admin.email} changed their password"
+            + (f"; {ended} other session{'s' if ended != 1 else ''} ended." if ended else "."),
+            resource_type="Admin",
+            resource_id=admin.id,
+            resource_name=admin.email,
+        )
+        return ended
+
+
+def reset_password(db: Database, email: str, password: str | None = None) -> OneTimeLink | None:
+    """The operator's reset: set `password`, or (None) make a one-time link to choose one.
+    Either way the admin's sessions end, and a set password works at once (the sign-in
+    lock of the email is lifted by the caller)."""
+    if password is not None:
+        check_password(password)
+    with db.read() as conn:
+        admin = AdminStore(conn).by_email(email)
+    if admin is None:
+        raise NotFound(f"There is no admin with the email {email.strip()}.")
+    password_hash = _hasher().hash(password) if password is not None else None
+    with writing(db, admin.account_id, OPERATOR) as change:
+        store = AdminStore(change.conn)
+        store.end_sessions(admin.id)
+        if password_hash is not None:
+            store.set_password_hash(admin.id, password_hash)
+            return None
+        return _new_link(store, admin)
