@@ -11,7 +11,7 @@ from enlist.admin import sso_pages
 from enlist.admin.providers import SetupGuide, guide_for
 from enlist.admin.visit import PageRoute, Visit
 from enlist.dns import TxtResolver
-from enlist.domain.errors import EnlistError, NotFound
+from enlist.domain.errors import EnlistError, InvalidValue, NotFound
 from enlist.domain.tenancy import TrustedDomain
 from enlist.services import tenancy
 
@@ -100,6 +100,8 @@ def _domain_page(
         save_error=save_error,
         chosen=visit.field("organization_id") or domain.organization_id or "",
         add_secret=bool(visit.field("add_secret")),
+        secret_label=visit.field("secret_label"),
+        secret_expires_in_days=visit.field("secret_expires_in_days"),
         **sso_pages.context(visit, domain, sso_check),
     )
 
@@ -159,6 +161,8 @@ def save_domain(visit: Visit) -> Response:
                 domain.name,
                 visit.account_id,
                 secret_key=visit.settings.secret_key,
+                expires_in_days=_days(visit.field("secret_expires_in_days")),
+                label=visit.field("secret_label"),
                 actor=visit.actor,
             )
             if add_secret
@@ -193,6 +197,15 @@ def save_domain(visit: Visit) -> Response:
         guide=_guide(visit),
         changed=changed,
     )
+
+
+def _days(text: str) -> int | None:
+    """The secret's lifetime chosen on the page ("" for never)."""
+    if not text:
+        return None
+    if not text.isdigit():
+        raise InvalidValue(f"{text!r} is not a number of days.")
+    return int(text)
 
 
 def revoke_secret(visit: Visit) -> Response:

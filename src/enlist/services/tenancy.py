@@ -361,12 +361,17 @@ def create_secret(
     *,
     secret_key: str,
     expires_in_days: int | None = None,
+    label: str = "",
     actor: Actor = OPERATOR,
 ) -> NewSecret:
     """A fresh secret for a verified domain, digested under `secret_key` (see `digest`);
-    the plain value exists only in the return value."""
+    the plain value exists only in the return value. `label` is the admin's name for it
+    ("Okta production"); the admin who made it is kept with it."""
     if expires_in_days is not None and not 1 <= expires_in_days <= 3650:
         raise InvalidValue("A secret's lifetime must be between 1 and 3650 days.")
+    label = " ".join(label.split())
+    if len(label) > 100:
+        raise InvalidValue("A secret's label may have at most 100 characters.")
     expires_at = now() + timedelta(days=expires_in_days) if expires_in_days else None
     domain = domain_for(db, domain_name, account_id)
     if not domain.verified:
@@ -379,11 +384,19 @@ def create_secret(
     hint = token[:8] + "…"
     with writing(db, domain.account_id, actor) as change:
         secret_id = AccountStore(change.conn).add_secret(
-            domain.account_id, domain.id, hashed, hint, expires_at
+            domain.account_id,
+            domain.id,
+            hashed,
+            hint,
+            expires_at,
+            label=label or None,
+            created_by=actor.id if actor.kind == "admin" else None,
         )
+        named = f" “{label}”" if label else ""
         change.log(
             "secret.create",
-            f"Created the SCIM secret {hint} for {domain.name}.",
+            f"Created the SCIM secret {hint}{named} for {domain.name}"
+            + (f", expiring on {expires_at:%Y-%m-%d}." if expires_at else "."),
             resource_type="Secret",
             resource_id=secret_id,
             resource_name=domain.name,
@@ -394,6 +407,7 @@ def create_secret(
                 "id": secret_id,
                 "domain": domain.name,
                 "hint": hint,
+                "label": label or None,
                 "expires": expires_at.isoformat() if expires_at else None,
             },
         )
