@@ -1,3 +1,4 @@
+# ruff: noqa: F401, F811 - the live server and Chromium fixtures are shared by import
 """What admins expect from a console, in a real browser: times in their own time zone, a
 second admin invited by a one-time link, and a password changed on its page."""
 
@@ -10,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.e2e.test_admin_browser import (  # noqa: F401 - the fixtures are used by name
+from tests.e2e.test_admin_browser import (
     EMAIL,
     LiveAdmin,
     _sign_in,
@@ -26,7 +27,7 @@ KIMS_PASSWORD = "kim's own long passphrase"
 
 
 @pytest.fixture
-def context(chromium: Any, live: LiveAdmin) -> Iterator[Any]:  # noqa: F811
+def context(chromium: Any, live: LiveAdmin) -> Iterator[Any]:
     made = chromium.new_context(
         viewport={"width": 1280, "height": 860},
         base_url=live.base_url,
@@ -59,7 +60,7 @@ def test_times_show_in_the_browsers_zone_with_utc_on_hover(context: Any) -> None
 def test_owner_invites_a_second_admin_who_joins_through_the_link(
     context: Any,
     chromium: Any,
-    live: LiveAdmin,  # noqa: F811
+    live: LiveAdmin,
 ) -> None:
     owner = context.new_page()
     _sign_in(owner)
