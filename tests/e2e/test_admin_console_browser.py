@@ -1,6 +1,6 @@
 # ruff: noqa: F401, F811 - the live server and Chromium fixtures are shared by import
-"""What admins expect from a console, in a real browser: times in their own time zone, a
-second admin invited by a one-time link, and a password changed on its page."""
+"""What admins expect from a console, in a real browser: times in their own time zone, and
+a second admin invited by a one-time link."""
 
 from __future__ import annotations
 

@@ -18,6 +18,7 @@ from enlist.admin import (
     admin_pages,
     directory_pages,
     domain_pages,
+    export_pages,
     secret_pages,
     sso_pages,
 )
@@ -42,6 +43,7 @@ PAGE_MODULES = (
     directory_pages,
     admin_pages,
     secret_pages,
+    export_pages,
 )
 
 
