@@ -91,7 +91,7 @@ def groups_page(visit: Visit) -> Response:
 def group_page(visit: Visit) -> Response:
     group = directory.account_group(visit.db, visit.account_id, visit.request.path_params["id"])
     organizations = {o.id: o for o in tenancy.organizations(visit.db, visit.account_id)}
-    history = activity.newest(visit.db, visit.account_id, limit=20, text=group.display_name)
+    history = activity.newest(visit.db, visit.account_id, limit=20, resource_id=group.id)
     return visit.render(
         "group.html",
         group=group,
@@ -124,9 +124,12 @@ def _entries(visit: Visit, found: list[tuple[int, Entry]]) -> list[dict[str, Any
             who = "Operator (command line)"
         link = None
         if entry.resource_id and entry.outcome == "success":
-            link = {"User": "/users/", "Group": "/groups/", "Domain": "/domains/"}.get(
-                entry.resource_type or ""
-            )
+            link = {
+                "User": "/users/",
+                "Group": "/groups/",
+                "Domain": "/domains/",
+                "Organization": "/organizations/",
+            }.get(entry.resource_type or "")
         rows.append(
             {
                 "position": position,

@@ -30,8 +30,10 @@ def newest(
     outcome: str | None = None,
     resource_type: str | None = None,
     text: str | None = None,
+    resource_id: str | None = None,
 ) -> list[tuple[int, Entry]]:
-    """The account's entries, newest first, optionally filtered; `before` pages by position."""
+    """The account's entries, newest first, optionally filtered; `before` pages by position;
+    `resource_id` keeps one resource's own history (a group's, whatever names it had)."""
     with db.read() as conn:
         return ActivityStore(conn).newest(
             account_id,
@@ -40,6 +42,7 @@ def newest(
             outcome=outcome,
             resource_type=resource_type,
             text=text,
+            resource_id=resource_id,
         )
 
 
