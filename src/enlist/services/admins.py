@@ -26,10 +26,12 @@ from enlist.domain.admins import (
     role_of,
 )
 from enlist.domain.errors import Conflict, InvalidValue, NotFound, Unauthorized
+from enlist.domain.signin import Refusal, SignInRefused, email_domain
 from enlist.services.unit import OPERATOR, Actor, writing
 from enlist.store.accounts import AccountStore
 from enlist.store.admins import AdminStore
 from enlist.store.db import Database
+from enlist.store.signin import SignInStore, StoredSso
 
 LINK_PATH = "/set-password/"
 
@@ -195,7 +197,12 @@ def remove(db: Database, account_id: str, email: str, *, actor: Actor = OPERATOR
 
 
 def check_admin_password(db: Database, email: str, password: str) -> AccountAdmin | None:
-    """The admin when the email and password match, else None (in about the same time)."""
+    """The admin when the email and password match, else None (in about the same time).
+
+    An admin (not an owner) whose email is on a domain with single sign-on signs in
+    through it: the right password then gets Unauthorized saying so. Owners keep their
+    password as the way in when the identity provider is down (break-glass).
+    """
     with db.read() as conn:
         found = AdminStore(conn).password_hash(email)
     hasher = _hasher()
@@ -206,7 +213,53 @@ def check_admin_password(db: Database, email: str, password: str) -> AccountAdmi
         hasher.verify(found[1], password)
     except (VerificationError, InvalidHashError):
         return None
-    return found[0]
+    admin = found[0]
+    if not admin.is_owner and _sso_of(db, admin) is not None:
+        raise Unauthorized(
+            f"{admin.email} signs in with single sign-on: choose “Sign in with single "
+            "sign-on” and use your organization's sign-in. Only owners may use a password "
+            "here."
+        )
+    return admin
+
+
+def _sso_of(db: Database, admin: AccountAdmin) -> StoredSso | None:
+    """The single sign-on of the admin's email domain, when that domain is their account's."""
+    named = email_domain(admin.email)
+    if named is None:
+        return None
+    with db.read() as conn:
+        sso = SignInStore(conn).sso_of_domain_named(named)
+    if sso is None or sso.settings.account_id != admin.account_id:
+        return None
+    return sso
+
+
+def admin_through_sso(db: Database, domain_id: str, email: str | None) -> AccountAdmin:
+    """The admin a verified ID token from a domain's single sign-on names, or SignInRefused:
+    their email must be on a verified domain of the same account whose single sign-on uses
+    the same identity provider (the domain the sign-in started from, or another of its)."""
+    with db.read() as conn:
+        store = SignInStore(conn)
+        started = store.sso(domain_id)
+        admin = AdminStore(conn).by_email(email) if email else None
+        named = email_domain(email) if email else None
+        theirs = store.sso_of_domain_named(named) if named else None
+    if started is None:
+        raise SignInRefused(Refusal.sso_off)
+    if (
+        admin is None
+        or admin.pending
+        or admin.account_id != started.settings.account_id
+        or theirs is None
+        or not theirs.verified
+        or (theirs.settings.account_id, theirs.settings.issuer)
+        != (started.settings.account_id, started.settings.issuer)
+    ):
+        raise SignInRefused(
+            Refusal.not_admin, f"{email or 'someone without an email'} is not an admin here"
+        )
+    return admin
 
 
 def change_password(

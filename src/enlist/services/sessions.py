@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from enlist.clock import now
+from enlist.domain.admins import AccountAdmin
 from enlist.domain.errors import RateLimited, Unauthorized
 from enlist.domain.tenancy import AdminSession
 from enlist.services import admins
 from enlist.services.keys import server_key
+from enlist.services.unit import Actor, writing
 from enlist.store.db import Database
 from enlist.store.sessions import SessionStore
 
@@ -101,6 +103,26 @@ def sign_in(
         store.clear_failures(email_key)
         store.end_expired_sessions(moment)
         store.add_session(_digest(token), admin.account_id, admin.id, moment, expires)
+    return NewSession(token=token, account_id=admin.account_id, email=admin.email, expires=expires)
+
+
+def open_session(db: Database, admin: AccountAdmin, how: str) -> NewSession:
+    """A session for an admin who proved who they are another way (single sign-on; `how`
+    says which, for the activity log): no password, and no failed attempts to clear."""
+    token = secrets.token_urlsafe(32)
+    moment = now()
+    expires = moment + SESSION_LIFETIME
+    with writing(db, admin.account_id, Actor("admin", admin.email)) as change:
+        store = SessionStore(change.conn)
+        store.end_expired_sessions(moment)
+        store.add_session(_digest(token), admin.account_id, admin.id, moment, expires)
+        change.log(
+            "admin.sign_in",
+            f"{admin.email} signed in {how}.",
+            resource_type="Admin",
+            resource_id=admin.id,
+            resource_name=admin.email,
+        )
     return NewSession(token=token, account_id=admin.account_id, email=admin.email, expires=expires)
 
 
