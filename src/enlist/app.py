@@ -16,16 +16,17 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
 from enlist.admin.site import AdminSite
-from enlist.api import account
+from enlist.api import access, account, events
 from enlist.api.http import CalendarApi
 from enlist.config import Settings
+from enlist.events.worker import DeliveryWorker
 from enlist.request_id import RequestId
 from enlist.scim.api import ScimApi
 from enlist.signin.site import SignInSite
 from enlist.store.db import Database
 
 # The areas of /api/v1, each a module with ROUTES and PATHS (see api/http.py).
-API_AREAS: list[ModuleType] = [account]
+API_AREAS: list[ModuleType] = [account, access, events]
 
 
 def create_app(settings: Settings | None = None, db: Database | None = None) -> Starlette:
@@ -45,8 +46,13 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         pruning = asyncio.create_task(_prune_activity(db, settings.activity_retention_days))
+        delivery = DeliveryWorker(db, settings) if settings.webhook_delivery else None
+        if delivery is not None:
+            delivery.start()
         yield
         pruning.cancel()
+        if delivery is not None:
+            await asyncio.get_running_loop().run_in_executor(None, delivery.stop)
         scim.close()
         people.close()
         api_threads.shutdown(wait=False)

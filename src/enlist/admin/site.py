@@ -14,6 +14,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from enlist.admin import (
+    access_pages,
     account_pages,
     admin_pages,
     directory_pages,
@@ -21,6 +22,7 @@ from enlist.admin import (
     export_pages,
     secret_pages,
     sso_pages,
+    webhook_pages,
 )
 from enlist.admin.visit import FLASH_COOKIE, HERE, PRESESSION_COOKIE, Handler, Site, Visit
 from enlist.config import Settings
@@ -38,9 +40,11 @@ SECURITY_HEADERS = {
 }
 PAGE_MODULES = (
     account_pages,
+    access_pages,
     domain_pages,
     sso_pages,
     directory_pages,
+    webhook_pages,
     admin_pages,
     secret_pages,
     export_pages,

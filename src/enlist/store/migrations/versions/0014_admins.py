@@ -4,7 +4,7 @@ The account's single admin becomes its owner: same email, same password digest, 
 admin's id is the account's id, so the open sessions stay theirs.
 
 Revision ID: 0014_admins
-Revises: 0010
+Revises: 0013_webhooks
 Create Date: 2026-12-02
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0014_admins"
-down_revision = "0010"
+down_revision = "0013_webhooks"
 branch_labels = None
 depends_on = None
 
