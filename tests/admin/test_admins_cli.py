@@ -113,3 +113,24 @@ def test_a_too_short_password_file_is_refused_in_words(
     assert reason == "A password needs at least 12 characters."
     reason = enlist("admin", "reset-password", "--email", "ghost@acme.test", ok=False)
     assert reason == "There is no admin with the email ghost@acme.test."
+
+
+def test_the_operator_makes_an_admin_an_owner(db: Database, enlist: Any) -> None:
+    account_id, owner = _account(db)
+    enlist("admin", "invite", "--account", account_id, "--email", "kim@acme.test", "--json")
+    reason = enlist(
+        "admin", "role", "--account", account_id, "--email", owner, "--role", "admin", ok=False
+    )
+    assert "last owner" in reason
+    printed = enlist(
+        "admin",
+        "role",
+        "--account",
+        account_id,
+        "--email",
+        "kim@acme.test",
+        "--role",
+        "owner",
+        "--json",
+    )
+    assert printed == {"email": "kim@acme.test", "role": "owner"}

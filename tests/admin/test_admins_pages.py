@@ -148,3 +148,25 @@ def test_a_made_up_link_says_so_in_words(browser: Browser) -> None:
     response = browser.get("/set-password/not-a-real-token")
     assert response.status_code == 404
     assert "This link has expired or was used already." in response.text
+
+
+def test_an_owner_hands_over_and_the_last_owner_stays_one(
+    signed_in: Browser, admin: AdminAccount, admin_app: Any, db: Database
+) -> None:
+    mine = admins.admin_by_email(db, admin.email)
+    assert mine is not None
+    refused = signed_in.submit("/admins", f"/admins/{mine.id}/role")
+    assert refused.status_code == 400
+    assert "last owner and cannot be made an admin" in refused.text
+    _accept(admin_app, _invite(signed_in, "kim@acme.test"))
+    kim = admins.admin_by_email(db, "kim@acme.test")
+    assert kim is not None and kim.role == "admin"
+    promoted = signed_in.submit("/admins", f"/admins/{kim.id}/role")
+    assert "kim@acme.test is now an owner." in promoted.text
+    stepped_down = signed_in.submit("/admins", f"/admins/{mine.id}/role")
+    assert f"{admin.email} is now an admin." in stepped_down.text
+    assert "Invite an admin" not in signed_in.get("/admins").text
+    entry = next(
+        e for _, e in activity.newest(db, admin.account_id, limit=10) if e.action == "admin.role"
+    )
+    assert entry.actor == admin.email and "was owner" in entry.detail

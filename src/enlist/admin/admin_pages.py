@@ -123,6 +123,26 @@ def remove(visit: Visit) -> Response:
     return visit.redirect("/admins", f"{what} {target.email}.")
 
 
+def change_role(visit: Visit) -> Response:
+    target = _target(visit)
+    role = "admin" if target.is_owner else "owner"
+    try:
+        changed = admins.set_role(visit.db, visit.account_id, target.email, role, actor=visit.actor)
+    except EnlistError as refused:
+        return visit.refuse(
+            refused,
+            "admin.role",
+            f"Refused to make {target.email} {'an admin' if target.is_owner else 'an owner'}",
+            partial(admins_page, visit),
+            resource_type="Admin",
+            resource_id=target.id,
+            resource_name=target.email,
+        )
+    return visit.redirect(
+        "/admins", f"{changed.email} is now {'an owner' if changed.is_owner else 'an admin'}."
+    )
+
+
 # choosing a password through a one-time link (public: the person is not signed in) -----
 
 
@@ -211,6 +231,7 @@ ROUTES: list[PageRoute] = [
     ("/admins", ["POST"], invite, False),
     ("/admins/{id}/link", ["POST"], new_link, False),
     ("/admins/{id}/remove", ["POST"], remove, False),
+    ("/admins/{id}/role", ["POST"], change_role, False),
     ("/password", ["GET"], password_page, False),
     ("/password", ["POST"], change_password, False),
     ("/set-password/{token}", ["GET"], set_password_page, True),

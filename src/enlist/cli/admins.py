@@ -84,6 +84,26 @@ def admin_list(
     )
 
 
+@admin_app.command("role")
+def admin_role(
+    account: AccountId,
+    email: Email,
+    role: Annotated[str, typer.Option("--role", metavar="ROLE", help="owner or admin.")],
+    as_json: JsonFlag = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Make an admin an owner, or an owner an admin; the last owner stays one.
+
+    With --json: {"email": "it@acme.com", "role": "owner"}
+    """
+    changed = run(settings_of(database_url), lambda db: admins.set_role(db, account, email, role))
+    say(
+        as_json,
+        {"email": changed.email, "role": changed.role},
+        f"{changed.email} is now {changed.role}.",
+    )
+
+
 @admin_app.command("remove")
 def admin_remove(
     account: AccountId, email: Email, as_json: JsonFlag = False, database_url: DatabaseUrl = None

@@ -65,11 +65,17 @@ def may_manage_admins(acting: AccountAdmin | None) -> None:
         raise Forbidden("Only an owner of the account can invite or remove admins.")
 
 
-def check_removal(admins: list[AccountAdmin], target: AccountAdmin) -> None:
+def check_role_change(admins: list[AccountAdmin], target: AccountAdmin, role: Role) -> None:
+    """An account keeps at least one owner: the last one cannot become an admin."""
+    if role is Role.admin:
+        check_removal(admins, target, "made an admin")
+
+
+def check_removal(admins: list[AccountAdmin], target: AccountAdmin, what: str = "removed") -> None:
     """An account keeps at least one owner who can sign in."""
     owners = [a for a in admins if a.is_owner and not a.pending]
     if target.is_owner and not target.pending and len(owners) <= 1:
         raise Conflict(
-            f"{target.email} is the account's last owner and cannot be removed; "
+            f"{target.email} is the account's last owner and cannot be {what}; "
             "make another admin an owner first."
         )

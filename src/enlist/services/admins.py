@@ -19,9 +19,11 @@ from enlist.clock import now
 from enlist.domain.admins import (
     LINK_LIFETIME,
     AccountAdmin,
+    Role,
     check_email,
     check_password,
     check_removal,
+    check_role_change,
     may_manage_admins,
     role_of,
 )
@@ -194,6 +196,34 @@ def remove(db: Database, account_id: str, email: str, *, actor: Actor = OPERATOR
             resource_name=target.email,
         )
         return target
+
+
+def set_role(
+    db: Database, account_id: str, email: str, role: str, *, actor: Actor = OPERATOR
+) -> AccountAdmin:
+    """Make an admin an owner or an owner an admin (owners only; the last owner stays)."""
+    chosen = role_of(role)
+    with writing(db, account_id, actor) as change:
+        store = AdminStore(change.conn)
+        target = store.by_email(email)
+        if target is None or target.account_id != account_id:
+            raise NotFound(f"{email.strip()} is not an admin of this account.")
+        may_manage_admins(_acting(store, account_id, actor))
+        if target.role == chosen.value:
+            return target
+        check_role_change(store.of_account(account_id), target, chosen)
+        store.set_role(target.id, chosen.value)
+        change.log(
+            "admin.role",
+            f"Made {target.email} {'an owner' if chosen is Role.owner else 'an admin'} "
+            f"(was {target.role}).",
+            resource_type="Admin",
+            resource_id=target.id,
+            resource_name=target.email,
+        )
+        changed = store.by_id(target.id)
+        assert changed is not None
+        return changed
 
 
 def check_admin_password(db: Database, email: str, password: str) -> AccountAdmin | None:
