@@ -156,9 +156,8 @@ def use_link(db: Database, token: str, password: str) -> AccountAdmin:
     password_hash = _hasher().hash(password)
     with writing(db, holder.account_id, Actor("admin", holder.email)) as change:
         store = AdminStore(change.conn)
-        if store.by_link(_digest(token)) is None:  # used by a request that got here first
+        if not store.use_link(_digest(token), password_hash):  # another request got here first
             raise NotFound("This link was used already.")
-        store.set_password_hash(holder.id, password_hash)
         store.end_sessions(holder.id)
         change.log(
             "admin.join" if holder.pending else "admin.password",

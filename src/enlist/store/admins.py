@@ -102,6 +102,16 @@ class AdminStore:
             .values(password_hash=password_hash, link_digest=None, link_expires=None)
         )
 
+    def use_link(self, digest: str, password_hash: str) -> bool:
+        """Set the password of the link's holder and spend the link, in one statement (two
+        requests with the same link: one wins); False when it was spent already."""
+        result = self.conn.execute(
+            update(admins)
+            .where(admins.c.link_digest == digest)
+            .values(password_hash=password_hash, link_digest=None, link_expires=None)
+        )
+        return bool(result.rowcount)
+
     def set_role(self, admin_id: str, role: str) -> None:
         self.conn.execute(update(admins).where(admins.c.id == admin_id).values(role=role))
 
