@@ -12,6 +12,8 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, make_url
 
+from enlist.store.generation import TenancyCache
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Threads that run database work at once in a server process (see scim/api.py); the pools
 # keep at least this many connections open. More threads only fight over the GIL: on SQLite,
@@ -95,6 +97,9 @@ class Database:
         self.concurrency = CONCURRENCY
         # Values that never change once stored (server keys), read once per process.
         self.constants: dict[str, bytes] = {}
+        # The tenants of the SCIM secrets this process saw, while the tenancy generation
+        # holds (store/generation.py): a request reads one row instead of four tables.
+        self.tenants = TenancyCache()
         self._autocommit_reads = engine.dialect.name == "postgresql"
         # SQLite allows one writer; its busy handler polls with sleeps of up to 100 ms, so
         # this process's writers queue on a lock instead (others' still meet busy_timeout;
