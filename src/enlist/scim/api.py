@@ -198,6 +198,14 @@ class ScimApi:
         return f"{request.url.scheme}://{request.url.netloc}{request.scope.get('root_path', '')}"
 
     def _serve(self, handler: Callable[[Call, Tenant], Response], call: Call) -> Response:
+        if call.request.method == "GET":
+            # A read authenticates and reads in one transaction; a write must read its own
+            # change, so it keeps a transaction of its own (store/db.py `reads_together`).
+            with self.db.reads_together():
+                return self._serve_one(handler, call)
+        return self._serve_one(handler, call)
+
+    def _serve_one(self, handler: Callable[[Call, Tenant], Response], call: Call) -> Response:
         tenant: Tenant | None = None
         failure: str | None = None
         try:

@@ -110,6 +110,7 @@ class Database:
         # Told the account id each time a transaction of this process committed events
         # (the event feed's long polls and the webhook workers wake on it).
         self.listeners: list[Callable[[str], None]] = []
+        self._request = threading.local()  # the shared read connection (reads_together)
 
     @classmethod
     def open(cls, url: str, *, migrate: bool = True) -> Database:
@@ -120,6 +121,31 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
+        shared = getattr(self._request, "conn", None)
+        if shared is not None:  # inside `reads_together`: the request's own transaction
+            yield shared
+            return
+        with self._connect_for_reads() as conn:
+            yield conn
+
+    @contextmanager
+    def reads_together(self) -> Iterator[None]:
+        """Every `read()` of this thread, until the block ends, shares one connection and
+        transaction: a GET authenticates and reads in one, not two. Only for requests that
+        read; a write opens its own transaction as always (and on SQLite would not see its
+        own change from this snapshot, so it must not read through one)."""
+        if getattr(self._request, "conn", None) is not None:
+            yield
+            return
+        with self._connect_for_reads() as conn:
+            self._request.conn = conn
+            try:
+                yield
+            finally:
+                self._request.conn = None
+
+    @contextmanager
+    def _connect_for_reads(self) -> Iterator[Connection]:
         with self.engine.connect() as conn:
             if self._autocommit_reads:
                 # PostgreSQL at READ COMMITTED gives every statement its own snapshot, in a
