@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
+import orjson
 from sqlalchemy import (
     ColumnElement,
     Connection,
@@ -294,8 +295,6 @@ _ID, _ACCOUNT = bindparam("id", type_=String), bindparam("account_id", type_=Str
 # Users the identity provider deleted stay as rows but leave the SCIM view: every SCIM
 # query carries this (the admin pages alone ask for them).
 _LIVE = users.c.deleted_at.is_(None)
-_USER_BY_ID_ANY = select(users).where(users.c.id == _ID, users.c.account_id == _ACCOUNT)
-_USER_BY_ID = _USER_BY_ID_ANY.where(_LIVE)
 _USER_PK_AND_VERSION = select(users.c.pk, users.c.version).where(
     users.c.id == _ID, users.c.account_id == _ACCOUNT, _LIVE
 )
@@ -324,6 +323,67 @@ _GROUPS_OF_USER = (
     .order_by(groups.c.pk)
 )
 _GROUP_BY_ID = select(groups).where(groups.c.id == _ID, groups.c.account_id == _ACCOUNT)
+
+
+def _user_with_parts(
+    aggregate: Callable[..., ColumnElement[Any]],
+    build: Callable[..., ColumnElement[Any]],
+    *,
+    include_deleted: bool,
+    with_groups: bool,
+) -> Any:
+    """One user with its emails and (when asked) its groups as JSON arrays, in one statement:
+    a GET by id was three. Each element carries its position (group: pk) to be put back in
+    order in Python, so the aggregate's order does not matter."""
+    emails_of = (
+        select(
+            aggregate(
+                build(
+                    user_emails.c.position,
+                    user_emails.c.value,
+                    user_emails.c.type,
+                    user_emails.c.primary,
+                    user_emails.c.display,
+                )
+            )
+        )
+        .where(user_emails.c.user_pk == users.c.pk)
+        .scalar_subquery()
+    )
+    parts: list[Any] = [emails_of]
+    if with_groups:
+        parts.append(
+            select(aggregate(build(groups.c.pk, groups.c.id, groups.c.display_name)))
+            .select_from(group_members.join(groups, groups.c.pk == group_members.c.group_pk))
+            .where(group_members.c.user_pk == users.c.pk)
+            .scalar_subquery()
+        )
+    statement = select(users, *parts).where(users.c.id == _ID, users.c.account_id == _ACCOUNT)
+    return statement if include_deleted else statement.where(_LIVE)
+
+
+# (dialect, include_deleted, with_groups) -> the statement, built once
+_USER_WITH_PARTS = {
+    (dialect, include_deleted, with_groups): _user_with_parts(
+        aggregate, build, include_deleted=include_deleted, with_groups=with_groups
+    )
+    for dialect, aggregate, build in (
+        ("sqlite", func.json_group_array, func.json_array),
+        ("postgresql", func.json_agg, func.json_build_array),
+    )
+    for include_deleted in (False, True)
+    for with_groups in (False, True)
+}
+_PARTS_AT = len(users.c)  # where the JSON arrays start in such a row
+
+
+def _json_list(value: Any) -> list[Any]:
+    """A JSON array column: text on SQLite, parsed already (or NULL for none) on PostgreSQL."""
+    if value is None:
+        return []
+    return orjson.loads(value) if isinstance(value, str) else list(value)
+
+
 _GROUP_PK_AND_VERSION = select(groups.c.pk, groups.c.version).where(
     groups.c.id == _ID, groups.c.account_id == _ACCOUNT
 )
@@ -543,10 +603,24 @@ class UserStore(Listing):
     def get(
         self, user_id: str, *, with_groups: bool = True, include_deleted: bool = False
     ) -> User | None:
-        statement = _USER_BY_ID_ANY if include_deleted else _USER_BY_ID
-        rows = self.conn.execute(statement, {"id": user_id, "account_id": self.account_id}).all()
-        found = self._hydrate(rows, with_groups=with_groups)
-        return found[0] if found else None
+        key = (self.conn.dialect.name, include_deleted, with_groups)
+        statement = _USER_WITH_PARTS[key]
+        row = self.conn.execute(statement, {"id": user_id, "account_id": self.account_id}).first()
+        if row is None:
+            return None
+        emails = [
+            Email(value=value, type=kind, primary=bool(primary), display=display)
+            for _, value, kind, primary, display in sorted(_json_list(row[_PARTS_AT]))
+        ]
+        memberships = None
+        if with_groups:
+            memberships = [
+                GroupRef(id=group_id, display_name=name)
+                for _, group_id, name in sorted(_json_list(row[_PARTS_AT + 1]))
+            ]
+        manager = row[_MANAGER]
+        managers = self.manager_names([manager]) if manager is not None else {}
+        return self._user(row, emails, memberships, managers)
 
     def _hydrate(self, rows: Sequence[Row[Any]], *, with_groups: bool) -> list[User]:
         if not rows:
