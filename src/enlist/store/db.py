@@ -29,7 +29,10 @@ def make_engine(url: str) -> Engine:
         pool: dict[str, Any] = {}
         if make_url(url).database not in (None, "", ":memory:"):
             # Keep a connection per worker thread: opening one replays the PRAGMAs below.
-            pool = {"pool_size": CONCURRENCY, "max_overflow": CONCURRENCY}
+            # At most two per thread (a GET's shared read and its secret's `last used`
+            # write) and one for the reads served on the event loop (scim/api.py): the
+            # loop never waits for a connection.
+            pool = {"pool_size": CONCURRENCY, "max_overflow": CONCURRENCY + 1}
         engine = create_engine(
             url, connect_args={"timeout": 30, "check_same_thread": False}, **pool
         )
