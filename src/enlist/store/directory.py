@@ -299,42 +299,16 @@ _USER_PK_AND_VERSION = select(users.c.pk, users.c.version).where(
     users.c.id == _ID, users.c.account_id == _ACCOUNT, _LIVE
 )
 _USER_PK_AND_VERSION_LOCKED = _USER_PK_AND_VERSION.with_for_update()
-_EMAILS_OF_USERS = (
-    select(user_emails)
-    .where(user_emails.c.user_pk.in_(bindparam("pks", expanding=True)))
-    .order_by(user_emails.c.user_pk, user_emails.c.position)
-)
-_GROUPS_OF_USERS = (
-    select(group_members.c.user_pk, groups.c.id, groups.c.display_name)
-    .join(groups, groups.c.pk == group_members.c.group_pk)
-    .where(group_members.c.user_pk.in_(bindparam("pks", expanding=True)))
-    .order_by(groups.c.pk)
-)
 _USER_COUNT = select(user_counts.c.users).where(user_counts.c.account_id == _ACCOUNT)
-_EMAILS_OF_USER = (
-    select(user_emails)
-    .where(user_emails.c.user_pk == bindparam("pk"))
-    .order_by(user_emails.c.user_pk, user_emails.c.position)
-)
-_GROUPS_OF_USER = (
-    select(group_members.c.user_pk, groups.c.id, groups.c.display_name)
-    .join(groups, groups.c.pk == group_members.c.group_pk)
-    .where(group_members.c.user_pk == bindparam("pk"))
-    .order_by(groups.c.pk)
-)
 _GROUP_BY_ID = select(groups).where(groups.c.id == _ID, groups.c.account_id == _ACCOUNT)
 
 
-def _user_with_parts(
-    aggregate: Callable[..., ColumnElement[Any]],
-    build: Callable[..., ColumnElement[Any]],
-    *,
-    include_deleted: bool,
-    with_groups: bool,
-) -> Any:
-    """One user with its emails and (when asked) its groups as JSON arrays, in one statement:
-    a GET by id was three. Each element carries its position (group: pk) to be put back in
-    order in Python, so the aggregate's order does not matter."""
+def _user_parts(
+    aggregate: Callable[..., ColumnElement[Any]], build: Callable[..., ColumnElement[Any]]
+) -> tuple[Any, Any]:
+    """A user's emails and its groups, each a JSON array read with the user's row (a GET by
+    id was three statements, a page of users three). Each element carries its position
+    (groups: pk) and is put back in order in Python, whatever order the aggregate keeps."""
     emails_of = (
         select(
             aggregate(
@@ -350,27 +324,34 @@ def _user_with_parts(
         .where(user_emails.c.user_pk == users.c.pk)
         .scalar_subquery()
     )
-    parts: list[Any] = [emails_of]
-    if with_groups:
-        parts.append(
-            select(aggregate(build(groups.c.pk, groups.c.id, groups.c.display_name)))
-            .select_from(group_members.join(groups, groups.c.pk == group_members.c.group_pk))
-            .where(group_members.c.user_pk == users.c.pk)
-            .scalar_subquery()
-        )
-    statement = select(users, *parts).where(users.c.id == _ID, users.c.account_id == _ACCOUNT)
-    return statement if include_deleted else statement.where(_LIVE)
+    groups_of = (
+        select(aggregate(build(groups.c.pk, groups.c.id, groups.c.display_name)))
+        .select_from(group_members.join(groups, groups.c.pk == group_members.c.group_pk))
+        .where(group_members.c.user_pk == users.c.pk)
+        .scalar_subquery()
+    )
+    return emails_of, groups_of
 
 
-# (dialect, include_deleted, with_groups) -> the statement, built once
+_USER_PARTS = {
+    "sqlite": _user_parts(func.json_group_array, func.json_array),
+    "postgresql": _user_parts(func.json_agg, func.json_build_array),
+}
+
+
+def _parts(dialect: str, with_groups: bool) -> tuple[Any, ...]:
+    emails_of, groups_of = _USER_PARTS[dialect]
+    return (emails_of, groups_of) if with_groups else (emails_of,)
+
+
+# (dialect, include_deleted, with_groups) -> the user by id with its parts, built once
 _USER_WITH_PARTS = {
-    (dialect, include_deleted, with_groups): _user_with_parts(
-        aggregate, build, include_deleted=include_deleted, with_groups=with_groups
+    (dialect, include_deleted, with_groups): (
+        select(users, *_parts(dialect, with_groups))
+        .where(users.c.id == _ID, users.c.account_id == _ACCOUNT)
+        .where(*(() if include_deleted else (_LIVE,)))
     )
-    for dialect, aggregate, build in (
-        ("sqlite", func.json_group_array, func.json_array),
-        ("postgresql", func.json_agg, func.json_build_array),
-    )
+    for dialect in _USER_PARTS
     for include_deleted in (False, True)
     for with_groups in (False, True)
 }
@@ -480,7 +461,10 @@ class UserStore(Listing):
         return users.c.deleted_at.is_not(None) if deleted else _LIVE
 
     def _load(self, rows: Sequence[Row[Any]], query: Query) -> list[Any]:
-        return self._hydrate(rows, with_groups=query.with_groups)
+        return self._with_parts(rows, with_groups=query.with_groups)
+
+    def _loaded_with(self, query: Query) -> tuple[Any, ...]:
+        return _parts(self.conn.dialect.name, query.with_groups)
 
     def _count_all(self) -> int:
         # every user: the trigger-kept count (deleted users excluded), not a scan
@@ -606,54 +590,27 @@ class UserStore(Listing):
         key = (self.conn.dialect.name, include_deleted, with_groups)
         statement = _USER_WITH_PARTS[key]
         row = self.conn.execute(statement, {"id": user_id, "account_id": self.account_id}).first()
-        if row is None:
-            return None
-        emails = [
-            Email(value=value, type=kind, primary=bool(primary), display=display)
-            for _, value, kind, primary, display in sorted(_json_list(row[_PARTS_AT]))
-        ]
-        memberships = None
-        if with_groups:
-            memberships = [
-                GroupRef(id=group_id, display_name=name)
-                for _, group_id, name in sorted(_json_list(row[_PARTS_AT + 1]))
-            ]
-        manager = row[_MANAGER]
-        managers = self.manager_names([manager]) if manager is not None else {}
-        return self._user(row, emails, memberships, managers)
+        found = self._with_parts([row] if row is not None else [], with_groups=with_groups)
+        return found[0] if found else None
 
-    def _hydrate(self, rows: Sequence[Row[Any]], *, with_groups: bool) -> list[User]:
-        if not rows:
-            return []
-        pks = [row.pk for row in rows]
-        emails: dict[int, list[Email]] = {pk: [] for pk in pks}
-        # One user (GET by id, a userName lookup): plain equality, no IN list to expand.
-        emails_of, groups_of, params = (
-            (_EMAILS_OF_USER, _GROUPS_OF_USER, {"pk": pks[0]})
-            if len(pks) == 1
-            else (_EMAILS_OF_USERS, _GROUPS_OF_USERS, {"pks": pks})
-        )
-        for email in self.conn.execute(emails_of, params).all():
-            emails[email.user_pk].append(
-                Email(
-                    value=email.value,
-                    type=email.type,
-                    primary=bool(email.primary),
-                    display=email.display,
-                )
-            )
-        memberships: dict[int, list[GroupRef]] = {pk: [] for pk in pks}
-        if with_groups:
-            for link in self.conn.execute(groups_of, params).all():
-                memberships[link.user_pk].append(
-                    GroupRef(id=link.id, display_name=link.display_name)
-                )
+    def _with_parts(self, rows: Sequence[Row[Any]], *, with_groups: bool) -> list[User]:
+        """Users from rows read with their parts (`_parts`)."""
         # Only users with a manager cost a query: most directories set none.
         managers = self.manager_names(row[_MANAGER] for row in rows if row[_MANAGER] is not None)
-        return [
-            self._user(row, emails[row.pk], memberships[row.pk] if with_groups else None, managers)
-            for row in rows
-        ]
+        found = []
+        for row in rows:
+            emails = [
+                Email(value=value, type=kind, primary=bool(primary), display=display)
+                for _, value, kind, primary, display in sorted(_json_list(row[_PARTS_AT]))
+            ]
+            memberships = None
+            if with_groups:
+                memberships = [
+                    GroupRef(id=group_id, display_name=name)
+                    for _, group_id, name in sorted(_json_list(row[_PARTS_AT + 1]))
+                ]
+            found.append(self._user(row, emails, memberships, managers))
+        return found
 
     @staticmethod
     def _user(
