@@ -18,9 +18,10 @@ from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from enlist.admin.site import AdminSite
-from enlist.api import account
+from enlist.api import access, account, events
 from enlist.api.http import CalendarApi
 from enlist.config import Settings
+from enlist.events.worker import DeliveryWorker
 from enlist.request_id import RequestId
 from enlist.scim.api import ScimApi
 from enlist.signin.site import SignInSite
@@ -28,7 +29,7 @@ from enlist.store.db import Database
 
 SCIM_PREFIX = "/scim/v2"
 # The areas of /api/v1, each a module with ROUTES and PATHS (see api/http.py).
-API_AREAS: list[ModuleType] = [account]
+API_AREAS: list[ModuleType] = [account, access, events]
 
 
 def create_app(settings: Settings | None = None, db: Database | None = None) -> Starlette:
@@ -49,8 +50,13 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         pruning = asyncio.create_task(_prune_activity(db, settings.activity_retention_days))
+        delivery = DeliveryWorker(db, settings) if settings.webhook_delivery else None
+        if delivery is not None:
+            delivery.start()
         yield
         pruning.cancel()
+        if delivery is not None:
+            await asyncio.get_running_loop().run_in_executor(None, delivery.stop)
         scim.close()
         people.close()
         api_threads.shutdown(wait=False)

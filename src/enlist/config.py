@@ -44,6 +44,16 @@ class Settings(BaseSettings):
     # Webhooks may go to loopback, private, link-local ... addresses (events/addresses.py);
     # for tests and for receivers inside the operator's own network.
     webhook_allow_private: bool = False
+    # Events older than this many days are deleted once every enabled webhook has them.
+    event_retention_days: int = 30
+    # Delivery inside `enlist serve` (each server process takes part); off when the operator
+    # runs `enlist worker` separately.
+    webhook_delivery: bool = True
+    # Delivery threads per process, and how long a worker's hold on an endpoint lasts if it
+    # dies (another worker takes over after this many seconds; below 30, attempts time out
+    # sooner than the usual 10 s, at a third of it).
+    webhook_threads: int = 2
+    webhook_claim_seconds: int = 60
     log_level: str = "info"
     # One log line per HTTP request from uvicorn; off by default (it costs ~10% of a small
     # request's time, and the proxy in front usually logs requests anyway).

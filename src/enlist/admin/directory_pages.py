@@ -7,8 +7,9 @@ from typing import Any
 from starlette.responses import Response
 
 from enlist.admin.visit import PageRoute, Visit
+from enlist.domain.access import Subject, SubjectType, describe, label, level_of
 from enlist.domain.activity import Entry
-from enlist.services import activity, directory, tenancy
+from enlist.services import access, activity, directory, tenancy
 
 PAGE_SIZE = 50
 OUTCOMES = {"success": "Succeeded", "refused": "Refused", "error": "Failed"}
@@ -58,9 +59,18 @@ def user_page(visit: Visit) -> Response:
     history = activity.newest(
         visit.db, visit.account_id, limit=20, text=listed.user.fields.user_name
     )
+    found = access.calendars_of(visit.db, visit.account_id, listed.user.id)
     return visit.render(
         "user.html",
         user=listed.user,
+        calendars=[
+            {
+                "id": c.calendar_id,
+                "name": c.calendar_name,
+                "access": describe(level_of(c.rank), c.via),
+            }
+            for c in found.calendars
+        ],
         source=SOURCES.get(listed.source, listed.source),
         history=_entries(visit, history),
     )
@@ -92,9 +102,13 @@ def group_page(visit: Visit) -> Response:
     group = directory.account_group(visit.db, visit.account_id, visit.request.path_params["id"])
     organizations = {o.id: o for o in tenancy.organizations(visit.db, visit.account_id)}
     history = activity.newest(visit.db, visit.account_id, limit=20, text=group.display_name)
+    grants = access.grants_of(visit.db, visit.account_id, Subject(SubjectType.group, group.id))
     return visit.render(
         "group.html",
         group=group,
+        grants=[
+            {"id": g.calendar_id, "name": g.calendar_name, "level": label(g.level)} for g in grants
+        ],
         organization=organizations.get(group.organization_id),
         history=_entries(visit, history),
     )
@@ -124,9 +138,12 @@ def _entries(visit: Visit, found: list[tuple[int, Entry]]) -> list[dict[str, Any
             who = "Operator (command line)"
         link = None
         if entry.resource_id and entry.outcome == "success":
-            link = {"User": "/users/", "Group": "/groups/", "Domain": "/domains/"}.get(
-                entry.resource_type or ""
-            )
+            link = {
+                "User": "/users/",
+                "Group": "/groups/",
+                "Domain": "/domains/",
+                "Calendar": "/calendars/",
+            }.get(entry.resource_type or "")
         rows.append(
             {
                 "position": position,

@@ -13,7 +13,14 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from enlist.admin import account_pages, directory_pages, domain_pages, sso_pages
+from enlist.admin import (
+    access_pages,
+    account_pages,
+    directory_pages,
+    domain_pages,
+    sso_pages,
+    webhook_pages,
+)
 from enlist.admin.visit import FLASH_COOKIE, HERE, PRESESSION_COOKIE, Handler, Site, Visit
 from enlist.config import Settings
 from enlist.domain.errors import NotFound
@@ -28,7 +35,14 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
 }
-PAGE_MODULES = (account_pages, domain_pages, sso_pages, directory_pages)
+PAGE_MODULES = (
+    account_pages,
+    access_pages,
+    domain_pages,
+    sso_pages,
+    directory_pages,
+    webhook_pages,
+)
 
 
 class AdminSite:

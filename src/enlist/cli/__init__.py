@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from enlist.cli import activity, apikeys, server, signin, tenancy
+from enlist.cli import access, activity, apikeys, server, signin, tenancy, webhooks
 
 del signin  # imported for the `domain sso` command it adds
 
@@ -19,9 +19,12 @@ app.add_typer(tenancy.organization_app, name="organization")
 app.add_typer(tenancy.domain_app, name="domain")
 app.add_typer(tenancy.secret_app, name="secret")
 app.add_typer(apikeys.apikey_app, name="apikey")
+app.add_typer(access.access_app, name="access")
+app.add_typer(webhooks.webhook_app, name="webhook")
 app.command()(activity.audit)
 app.command()(server.serve)
 app.command()(server.demo)
+app.command()(webhooks.worker)
 
 
 def main() -> None:

@@ -11,12 +11,13 @@ from enlist.cli.common import (
     DatabaseUrl,
     JsonFlag,
     Name,
+    fail,
     run,
     say,
     settings_of,
     when,
 )
-from enlist.services import tenancy
+from enlist.services import access, tenancy
 from enlist.store.db import Database
 
 account_app = typer.Typer(help="Customer accounts.", no_args_is_help=True)
@@ -62,6 +63,40 @@ def account_list(as_json: JsonFlag = False, database_url: DatabaseUrl = None) ->
         as_json,
         {"accounts": [{"id": a.id, "name": a.name, "email": a.email} for a in found]},
         "\n".join(f"{a.id}  {a.name}  {a.email}" for a in found) or "No accounts yet.",
+    )
+
+
+@account_app.command("set")
+def account_set(
+    account_id: Annotated[str, typer.Argument(metavar="ACCOUNT_ID", help="Account id.")],
+    allow_group_administrators: Annotated[
+        str,
+        typer.Option(
+            "--allow-group-administrators",
+            metavar="true|false",
+            help="May a group grant administrator on a calendar (off by default: an edit of "
+            "a group at the identity provider would silently make calendar administrators).",
+        ),
+    ],
+    as_json: JsonFlag = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Change an account's settings.
+
+    With --json: {"id": "ACCOUNT_ID", "allow_group_administrators": false}
+    """
+    wanted = {"true": True, "yes": True, "on": True, "false": False, "no": False, "off": False}
+    choice = wanted.get(allow_group_administrators.strip().lower())
+    if choice is None:
+        raise fail("--allow-group-administrators takes true or false.")
+    allowed = run(
+        settings_of(database_url),
+        lambda db: access.set_allow_group_administrators(db, account_id, choice),
+    )
+    say(
+        as_json,
+        {"id": account_id, "allow_group_administrators": allowed},
+        f"Groups {'may' if allowed else 'may not'} grant administrator in account {account_id}.",
     )
 
 

@@ -26,7 +26,7 @@ from enlist.domain.rules import (
     require_linked_organization,
 )
 from enlist.domain.signin import SessionReason
-from enlist.services import signin
+from enlist.services import access, signin
 from enlist.services.unit import OPERATOR, Actor, Change, writing
 from enlist.store.accounts import AccountStore
 from enlist.store.db import Database
@@ -218,6 +218,7 @@ def update_user(
         _user_changed(change, action, user, user_differences(current.fields, fields))
         if current.fields.active and not fields.active:  # access ends with this request
             signin.end_sessions(change, pk, SessionReason.deactivated)
+        access.status_changed(change, pk, user_id, current.fields.active, fields.active)
     return user
 
 
@@ -237,6 +238,7 @@ def delete_user(
         if found is None:
             raise NotFound(f"There is no user {user_id}.")
         _check_version(found[1], if_match, "user")
+        access.person_deleting(change, found[0], user_id)
         name = store.delete(found[0]) or user_id
         change.log(
             "user.delete",
@@ -529,6 +531,9 @@ def change_group(
         if external_id != before.external_id:
             words.append("set its externalId" if external_id else "cleared its externalId")
         described = _members_changed(change, users, group_id, membership, ids)
+        access.members_changed(
+            change, pk, group_id, list(membership.added), list(membership.removed)
+        )
         words.extend(_membership_words(described))
         if name != before.display_name:
             described["attributes"] = {"displayName": [before.display_name, name]}
@@ -594,6 +599,7 @@ def delete_group(
             _check_version(groups.touch(found[0]) - 1, if_match, "group")
         group = groups.get(group_id, with_members=False)
         assert group is not None
+        access.group_deleting(change, found[0], group_id, group.display_name)
         groups.delete(found[0])
         change.log(
             "group.delete",

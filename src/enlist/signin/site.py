@@ -21,6 +21,7 @@ from starlette.routing import Route
 from enlist.admin.site import SECURITY_HEADERS
 from enlist.admin.visit import FLASH_COOKIE, PRESESSION_COOKIE, Site
 from enlist.admin.visit import HERE as ADMIN_HERE
+from enlist.domain.access import label, level_of
 from enlist.domain.errors import NotFound
 from enlist.domain.signin import (
     CannotLogOut,
@@ -34,7 +35,7 @@ from enlist.domain.signin import (
 )
 from enlist.encoding import from_json
 from enlist.request_id import request_id_of
-from enlist.services import signin
+from enlist.services import access, signin
 from enlist.services.unit import Actor
 from enlist.signin.localized import Clockface
 from enlist.signin.oidc import (
@@ -390,10 +391,22 @@ class SignInSite:
             user=user,
             email=emails[0] if emails else user.fields.user_name,
             clockface=clockface,
-            # Calendar access (issue 9) is being built beside this: once services/access.py is
-            # on main, list the person's calendars here, each with its level and source (via).
-            calendars=None,
+            calendars=self._calendars(call.person),
         )
+
+    def _calendars(self, person: Person) -> list[dict[str, str]]:
+        """The person's calendars, each with its level and where it comes from, in words."""
+        found = access.calendars_of(self.db, person.account_id, person.user_id)
+        return [
+            {
+                "name": c.calendar_name,
+                "level_label": label(level_of(c.rank)),
+                "source": ", ".join(
+                    "given to you" if v.group_id is None else f"group {v.group_name}" for v in c.via
+                ),
+            }
+            for c in found.calendars
+        ]
 
     def logout(self, call: Call) -> Response:
         if call.token is not None:

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 
@@ -72,6 +73,9 @@ accounts = Table(
     Column("password_hash", Text),
     Column("provider", String(20), nullable=False, server_default="okta"),
     Column("created", TS, nullable=False),
+    # Whether a group may grant `administrator` on a calendar (migration 0011): off, so that
+    # an edit of a group at the identity provider cannot silently make calendar admins.
+    Column("allow_group_administrators", Boolean, nullable=False, server_default=false()),
 )
 
 calendars = Table(
@@ -399,4 +403,78 @@ person_sessions = Table(
     Index("ix_person_sessions_user", "user_pk"),
     Index("ix_person_sessions_domain", "domain_id"),
     Index("ix_person_sessions_expires", "expires"),
+)
+
+# Calendar access (migration 0011): one level per (calendar, subject), the subject a group
+# or a user of the account (its SCIM id, and its row for the joins). The level is kept as
+# its rank in domain/access.py's order, so a person's effective level is a MIN by query:
+# nothing is copied per member, and a SCIM membership change is the access change.
+access_grants = Table(
+    "access_grants",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("account_id", String(32), ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "calendar_id", String(32), ForeignKey("calendars.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("subject_type", String(10), nullable=False),  # group, user
+    Column("subject_id", String(32), nullable=False),
+    Column("group_pk", Integer, ForeignKey("groups.pk", ondelete="CASCADE")),
+    Column("user_pk", Integer, ForeignKey("users.pk", ondelete="CASCADE")),
+    Column("level_rank", Integer, nullable=False),  # 0 administrator ... 8 no_access
+    Column("created", TS, nullable=False),
+    Column("updated", TS, nullable=False),
+    UniqueConstraint("account_id", "calendar_id", "subject_type", "subject_id"),
+    # who has access to a calendar: its grants, then each group's members by group_members' key
+    Index("ix_access_grants_calendar", "calendar_id", "level_rank"),
+    # check(person, calendar) and a person's calendars: the person's groups' grants, direct ones
+    Index("ix_access_grants_group", "group_pk", "calendar_id"),
+    Index("ix_access_grants_user", "user_pk", "calendar_id"),
+)
+
+
+# Webhook endpoints of an account (migration 0013). The signing secret is kept sealed
+# (services/sealing.py): deliveries need it in the clear to sign. `cursor` is the last event
+# sequence already queued into webhook_deliveries; a worker holds an endpoint while
+# `claimed_until` is in the future, so one endpoint's deliveries go out one at a time, in order.
+webhooks = Table(
+    "webhooks",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("account_id", String(32), ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("url", String(2048), nullable=False),
+    Column("event_types", JSON),  # None: every type
+    Column("secret_sealed", Text, nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    Column("failing_since", TS),
+    Column("disabled_reason", Text),
+    Column("created", TS, nullable=False),
+    Column("created_by", String(320), nullable=False),
+    Column("cursor", Integer, nullable=False),
+    Column("retry_at", TS),  # the head delivery waits for its next attempt until then
+    Column("claimed_by", String(32)),
+    Column("claimed_until", TS),
+    Index("ix_webhooks_account", "account_id"),
+)
+
+# One event to send to one endpoint (or a test event, with no event_id), and how its last
+# attempt went: the delivery log of the admin page.
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("webhook_id", String(32), ForeignKey("webhooks.id", ondelete="CASCADE"), nullable=False),
+    Column("event_id", String(32), ForeignKey("events.id", ondelete="CASCADE")),
+    Column("sequence", Integer, nullable=False),
+    Column("type", String(40), nullable=False),
+    Column("status", String(16), nullable=False),  # pending, delivered, failed
+    Column("attempts", Integer, nullable=False),
+    Column("created", TS, nullable=False),
+    Column("next_attempt_at", TS, nullable=False),
+    Column("last_attempt_at", TS),
+    Column("status_code", Integer),
+    Column("latency_ms", Integer),
+    Column("excerpt", Text),
+    Index("ix_webhook_deliveries_queue", "webhook_id", "status", "sequence"),
+    Index("ix_webhook_deliveries_event", "event_id"),
 )
