@@ -129,7 +129,22 @@ def main() -> None:
     parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--events", type=int, default=10_000)
     parser.add_argument("--changes", type=int, default=50)
+    parser.add_argument(
+        "--provisioning",
+        type=int,
+        default=0,
+        metavar="N",
+        help="instead: POST N users to `enlist serve` without, then with, an enabled webhook",
+    )
+    parser.add_argument(
+        "--separate-worker",
+        action="store_true",
+        help="with --provisioning: deliver from `enlist worker`, not inside the server",
+    )
     args = parser.parse_args()
+    if args.provisioning:
+        provisioning(args.backend, args.provisioning, separate=args.separate_worker)
+        return
 
     with tempfile.TemporaryDirectory() as workdir:
         url, drop = _database(args.backend, Path(workdir))
@@ -181,6 +196,110 @@ def main() -> None:
             }
         )
     )
+
+
+def provisioning(backend: str, count: int, *, separate: bool = False) -> None:
+    """SCIM POST /Users throughput of `enlist serve` (4 client threads), rounds alternating
+    between no webhook and one enabled webhook that the server delivers to meanwhile."""
+    import os
+    import subprocess
+    import sys
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from seed import DOMAIN, _setup_tenant
+
+    with tempfile.TemporaryDirectory() as workdir:
+        url, drop = _database(backend, Path(workdir))
+        Database.open(url).dispose()
+        account, _, token = _setup_tenant(url)
+        receiver = _Receiver()
+        port = _free_port()
+        env = dict(
+            os.environ,
+            ENLIST_DATABASE_URL=url,
+            ENLIST_RATE_LIMIT_PER_SECOND="0",
+            ENLIST_WEBHOOK_ALLOW_PRIVATE="true",
+            ENLIST_WEBHOOK_DELIVERY="false" if separate else "true",
+        )
+        server = subprocess.Popen(
+            [sys.executable, "-m", "enlist", "serve", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        worker = (
+            subprocess.Popen(
+                [sys.executable, "-m", "enlist", "worker"], env=env, stderr=subprocess.DEVNULL
+            )
+            if separate
+            else None
+        )
+        base = f"http://127.0.0.1:{port}/scim/v2"
+        headers = {"Authorization": f"Bearer {token}"}
+        try:
+            for _ in range(100):
+                try:
+                    httpx.get(f"http://127.0.0.1:{port}/healthz")
+                    break
+                except httpx.HTTPError:
+                    time.sleep(0.2)
+            clients = [httpx.Client(base_url=base, headers=headers) for _ in range(4)]
+
+            def push(n: int) -> None:
+                body = {"userName": f"u{n}@{DOMAIN}", "displayName": f"User {n}"}
+                answer = clients[n % 4].post("/Users", json=body)
+                assert answer.status_code == 201, answer.text
+
+            rates: dict[str, list[float]] = {"no webhook": [], "one webhook": []}
+            made = 0
+            db = Database.open(url, migrate=False)
+            for round_ in range(4):
+                label = "no webhook" if round_ % 2 == 0 else "one webhook"
+                if round_ % 2 == 1:  # a new webhook gets the events from its creation on
+                    webhooks.create_webhook(
+                        db, account, receiver.url, secret_key="", allow_private=True
+                    )
+                elif round_:
+                    receiver.wait_for(made // 2, timeout=120)  # the last round's, all of them
+                    for hook in webhooks.webhooks(db, account):
+                        webhooks.disable_webhook(db, hook.id)
+                started = time.monotonic()
+                with ThreadPoolExecutor(4) as pool:
+                    list(pool.map(push, range(made, made + count)))
+                rates[label].append(count / (time.monotonic() - started))
+                made += count
+            receiver.wait_for(2 * count, timeout=120)
+            db.dispose()
+        finally:
+            for process in (server, worker):
+                if process is not None:
+                    process.terminate()
+                    process.wait()
+            receiver.stop()
+            if drop is not None:
+                drop()
+    result = {k: round(statistics.mean(v), 1) for k, v in rates.items()}
+    print(
+        json.dumps(
+            {
+                "backend": backend,
+                "delivery": "enlist worker" if separate else "inside enlist serve",
+                "posts_per_second": result,
+                "delivered": len(receiver.arrivals),
+            }
+        )
+    )
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 if __name__ == "__main__":

@@ -218,7 +218,7 @@ def _okta_push(base_url: str, secret: str, user_name: str) -> httpx.Response:
 
 
 def test_new_admin_sets_up_okta_provisioning_and_finds_out_what_happened(
-    page: Any, live: LiveAdmin
+    page: Any, live: LiveAdmin, chromium: Any
 ) -> None:
     # Signing in: a stranger is sent to the sign-in page first.
     page.goto("/")
@@ -239,6 +239,26 @@ def test_new_admin_sets_up_okta_provisioning_and_finds_out_what_happened(
     page.get_by_label("Name").fill("Acme Staff")
     page.get_by_role("button", name="Add organization").click()
     page.get_by_text("Added the organization Acme Staff.").wait_for()
+    organization_path = page.url.removeprefix(live.base_url)
+    # the same name in another case would be indistinguishable in the domain form: refused
+    page.get_by_role("navigation", name="Admin sections").get_by_role(
+        "link", name="Organizations"
+    ).click()
+    page.get_by_label("Name").fill("acme staff")
+    page.get_by_role("button", name="Add organization").click()
+    page.get_by_text("There is already an organization named Acme Staff").wait_for()
+
+    # A typo in a domain is not forever: the page says what removing it does, then does it.
+    page.get_by_role("navigation", name="Admin sections").get_by_role(
+        "link", name="Trusted Domains"
+    ).click()
+    page.get_by_label("Domain", exact=True).fill("acme.cmo")
+    page.get_by_role("button", name="Add domain").click()
+    assert page.get_by_role("button", name="Save").count() == 0  # pending: no empty edit panel
+    assert page.get_by_text("Removing acme.cmo cannot be undone.").is_visible()
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Remove acme.cmo").click()
+    page.get_by_text("Removed acme.cmo.").wait_for()
 
     # Trusted Domains: add the domain; the page shows the exact TXT record to publish.
     page.get_by_role("navigation", name="Admin sections").get_by_role(
@@ -265,6 +285,12 @@ def test_new_admin_sets_up_okta_provisioning_and_finds_out_what_happened(
         f"{DOMAIN} is verified. Now link an organization and add a SCIM secret."
     ).wait_for()
     assert page.get_by_text("No organization is linked.").is_visible()
+    # the form shows the real state: nothing chosen until an organization is linked
+    assert page.get_by_label("Organization").input_value() == ""
+    domain_path = page.url.removeprefix(live.base_url)
+    assert page.get_by_text(
+        f"may provision people whose emails are on any verified domain of this account: @{DOMAIN}"
+    ).is_visible()
 
     # Edit the domain: pick the organization, press '+ Add SCIM Secret', save.
     page.get_by_label("Organization").select_option(label="Acme Staff")
@@ -274,6 +300,8 @@ def test_new_admin_sets_up_okta_provisioning_and_finds_out_what_happened(
     _shot(page, live, "domain-edit")
     page.get_by_role("button", name="Save").click()
     page.get_by_role("heading", name="Copy your SCIM secret now").wait_for()
+    assert page.url.endswith(f"{domain_path}/new-secret")  # Save answered with a redirect
+    assert page.evaluate("document.activeElement.id") == "scim-secret"  # Copy is one Tab away
     secret = page.get_by_label("SCIM secret (Bearer token)").input_value()
     base_url = page.get_by_label("SCIM base URL").input_value()
     assert secret.startswith("enl_") and base_url == f"{live.base_url}/scim/v2"
@@ -282,16 +310,29 @@ def test_new_admin_sets_up_okta_provisioning_and_finds_out_what_happened(
     assert page.evaluate("navigator.clipboard.readText()") == secret
     _shot(page, live, "secret-shown-once")
 
-    # Shown once: back on the domain page only its hint is left.
-    page.get_by_role("link", name="I have copied it").click()
+    # Shown once: a reload shows it no more and mints no other; only its hint is left.
+    page.reload()
+    page.get_by_text("A new secret is shown only once, right after Save").wait_for()
     assert secret not in page.content()
     assert page.get_by_role("cell", name=secret[:8] + "…", exact=True).is_visible()
+    assert page.get_by_role("button", name=re.compile("^Revoke secret")).count() == 1
 
     # Okta pushes a user with the secret, and one on a domain that is not trusted.
     pushed = _okta_push(base_url.removesuffix("/scim/v2"), secret, "Jane.Doe@acme.com")
     assert pushed.status_code == 201, pushed.text
     refused = _okta_push(base_url.removesuffix("/scim/v2"), secret, "john.smith@gmail.com")
     assert refused.status_code == 400
+    group = httpx.post(
+        f"{base_url}/Groups",
+        json={
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+            "displayName": "Acme Engineering",
+            "members": [{"value": pushed.json()["id"]}],
+        },
+        headers={"Authorization": f"Bearer {secret}", "User-Agent": OKTA_AGENT},
+        timeout=10,
+    )
+    assert group.status_code == 201, group.text
 
     # The admin finds Jane on the Users page...
     page.get_by_role("navigation", name="Admin sections").get_by_role("link", name="Users").click()
@@ -300,6 +341,7 @@ def test_new_admin_sets_up_okta_provisioning_and_finds_out_what_happened(
     _shot(page, live, "users")
     page.get_by_role("link", name="Jane Doe").click()
     page.get_by_role("heading", name="Jane Doe").wait_for()
+    user_path = page.url.removeprefix(live.base_url)
     assert page.get_by_text("00ujl29u0le5T6Aj10h7").is_visible()
 
     # ...and on Activity, what happened to both pushes, in plain words.
@@ -316,7 +358,7 @@ def test_new_admin_sets_up_okta_provisioning_and_finds_out_what_happened(
     _shot(page, live, "activity")
     page.get_by_label("Outcome").select_option(label="Refused")
     page.get_by_role("row").filter(has_text="john.smith@gmail.com").wait_for()
-    page.wait_for_function("!document.body.innerText.includes('Created user Jane.Doe@acme.com.')")
+    page.get_by_text("Created user Jane.Doe@acme.com.").wait_for(state="hidden")
     assert "outcome=refused" in page.url  # the filter is in the address, to share or reload
 
     # Revoke the secret: the SCIM API answers 401 from then on.
@@ -336,6 +378,22 @@ def test_new_admin_sets_up_okta_provisioning_and_finds_out_what_happened(
     assert answer.status_code == 401
     assert answer.json()["schemas"] == ["urn:ietf:params:scim:api:messages:2.0:Error"]
 
+    # Okta keeps sending the revoked secret: the domain page says so, and when it last tried.
+    page.reload()
+    page.get_by_text(
+        f"Okta is still using the revoked secret {secret[:8]}…; last tried just now."
+    ).wait_for()
+    _shot(page, live, "domain-still-used")
+
+    # Calendars: no link to itself; the plan can change, and the page says what the last
+    # Enterprise calendar's move would stop.
+    page.get_by_role("navigation", name="Admin sections").get_by_role(
+        "link", name="Calendars"
+    ).click()
+    assert page.get_by_role("link", name="Go to Calendars").count() == 0
+    calendar_path = page.get_by_role("link", name="Acme team").get_attribute("href")
+    assert page.get_by_text("Your only Enterprise calendar: moving it to another plan").is_visible()
+
     # The admin's own changes are in the log too, and the overview is complete but for the secret.
     page.get_by_role("navigation", name="Admin sections").get_by_role(
         "link", name="Activity"
@@ -347,6 +405,61 @@ def test_new_admin_sets_up_okta_provisioning_and_finds_out_what_happened(
     ):
         assert page.get_by_text(text).first.is_visible(), text
     assert secret not in page.content()
+
+    _every_page_fits_a_phone(
+        chromium,
+        live,
+        [
+            "/",
+            "/calendars",
+            calendar_path,
+            "/organizations",
+            organization_path,
+            "/domains",
+            domain_path,
+            "/users",
+            user_path,
+            "/groups",
+            f"/groups/{group.json()['id']}",
+            "/activity",
+            "/webhooks",
+        ],
+        domain_path,
+    )
+
+
+PHONE = {"width": 390, "height": 844}
+
+
+def _every_page_fits_a_phone(
+    chromium: Any, live: LiveAdmin, paths: list[str], domain_path: str
+) -> None:
+    """Each page at 390 px: no sideways scrolling (tables are stacked rows), every button
+    on screen. The sign-in page is checked signed out, the others signed in."""
+    context = chromium.new_context(viewport=PHONE, base_url=live.base_url, is_mobile=True)
+    try:
+        page = context.new_page()
+        page.goto("/sign-in")
+        widths = {"/sign-in": page.evaluate("document.documentElement.scrollWidth")}
+        _sign_in(page)
+        for path in paths:
+            page.goto(path)
+            widths[path] = page.evaluate("document.documentElement.scrollWidth")
+            off_screen = page.evaluate(
+                "Array.from(document.querySelectorAll('button, .button, input, select'))"
+                ".filter(e => e.offsetParent !== null && e.getBoundingClientRect().right > 390)"
+                ".map(e => e.textContent.trim() || e.id).slice(0, 5)"
+            )
+            assert off_screen == [], f"{path}: off screen at 390 px: {off_screen}"
+            name = {"/activity": "activity-phone", "/users": "users-phone"}.get(path)
+            if path == domain_path:
+                name = "domain-phone"
+            if name:
+                _shot(page, live, name)
+        too_wide = {path: width for path, width in widths.items() if width > PHONE["width"]}
+        assert too_wide == {}, f"pages wider than 390 px: {too_wide}"
+    finally:
+        context.close()
 
 
 def test_pages_work_by_keyboard_and_on_a_phone(chromium: Any, live: LiveAdmin) -> None:

@@ -3,8 +3,8 @@
 Each server process remembers the tenant of the secrets it saw (services/tenancy.py) while
 the tenancy generation holds. Two `enlist serve` processes share one database; the test
 warms both, then changes the facts from a third process (the services, as the admin pages
-and the CLI do, or plain SQL for the changes a later feature makes) and watches both refuse
-the secret within a second.
+and the CLI do; plain SQL for the changes no service makes: an expiry in two seconds, a
+domain unverified) and watches both refuse the secret within a second.
 """
 
 from __future__ import annotations
@@ -18,13 +18,12 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, delete, text, update
+from sqlalchemy import create_engine, text, update
 
 from enlist.clock import now
 from enlist.config import Settings
-from enlist.services import tenancy
+from enlist.services import setup, tenancy
 from enlist.services.unit import OPERATOR, writing
-from enlist.store.accounts import AccountStore
 from enlist.store.db import Database
 from enlist.store.tables import calendars, scim_secrets, trusted_domains
 from tests.conftest import POSTGRES_ADMIN_URL, _backends
@@ -69,7 +68,7 @@ class Tenant:
     def __init__(self, db: Database) -> None:
         self.domain = f"d{uuid.uuid4().hex[:10]}.example"
         self.account_id = tenancy.create_account(db, self.domain, f"admin@{self.domain}")
-        tenancy.create_calendar(db, self.account_id, "Team", "enterprise")
+        self.calendar_id = tenancy.create_calendar(db, self.account_id, "Team", "enterprise")
         organization = tenancy.create_organization(db, self.account_id, "Org")
         domain = tenancy.add_domain(db, self.account_id, self.domain, verified=True)
         self.domain_id = domain.id
@@ -154,11 +153,8 @@ def test_an_expired_secret_is_refused_by_every_process_within_a_second(cluster):
 def test_a_plan_downgrade_is_refused_by_every_process_within_a_second(cluster):
     tenant = Tenant(cluster["db"])
     _warm(cluster, tenant)
-    done = _change(
-        cluster["db"],
-        tenant,
-        update(calendars).where(calendars.c.account_id == tenant.account_id).values(plan="pro"),
-    )
+    setup.set_calendar_plan(cluster["db"], tenant.account_id, tenant.calendar_id, "pro")
+    done = time.monotonic()
     _seen_within(cluster, lambda base: _users(base, tenant), 403, done)
 
 
@@ -180,8 +176,7 @@ def test_an_unlinked_domain_provisions_no_group_on_any_process_within_a_second(c
     _warm(cluster, tenant)
     for base in cluster["bases"]:
         assert _new_group(base, tenant) == 201
-    with writing(cluster["db"], tenant.account_id, OPERATOR) as change:
-        AccountStore(change.conn).link_domain(tenant.domain_id, None)
+    setup.unlink_domain(cluster["db"], tenant.account_id, tenant.domain_id)
     done = time.monotonic()
     _seen_within(cluster, lambda base: _new_group(base, tenant), 400, done)
 
@@ -202,11 +197,8 @@ def test_an_unverified_domain_is_refused_by_every_process_within_a_second(cluste
 def test_a_removed_domain_is_refused_by_every_process_within_a_second(cluster):
     tenant = Tenant(cluster["db"])
     _warm(cluster, tenant)
-    done = _change(
-        cluster["db"],
-        tenant,
-        delete(trusted_domains).where(trusted_domains.c.id == tenant.domain_id),
-    )
+    setup.remove_domain(cluster["db"], tenant.account_id, tenant.domain_id)
+    done = time.monotonic()
     _seen_within(cluster, lambda base: _users(base, tenant), 401, done)
 
 

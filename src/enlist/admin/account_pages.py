@@ -10,7 +10,7 @@ from enlist.admin.providers import choices, guide_for
 from enlist.admin.visit import PRESESSION_COOKIE, SESSION_COOKIE, Admin, PageRoute, Visit
 from enlist.domain.errors import EnlistError, RateLimited, Unauthorized
 from enlist.domain.model import Plan
-from enlist.services import activity, directory, sessions, tenancy
+from enlist.services import activity, directory, sessions, setup, tenancy
 
 
 def _safe_next(target: str) -> str:
@@ -47,7 +47,14 @@ def sign_in(visit: Visit) -> Response:
         return _sign_in_form(visit, 400, "Enter your email and password.", email)
     client = visit.request.client.host if visit.request.client else None
     try:
-        session = sessions.sign_in(visit.db, email, password, client, visit.site.sign_in_limit)
+        session = sessions.sign_in(
+            visit.db,
+            email,
+            password,
+            client,
+            visit.site.sign_in_limit,
+            user_agent=visit.request.headers.get("user-agent"),
+        )
     except RateLimited as refused:
         response = _sign_in_form(visit, 429, refused.detail, email)
         response.headers["Retry-After"] = str(refused.retry_after)
@@ -262,6 +269,7 @@ def organization_page(visit: Visit) -> Response:
         group_total=total,
         members=members,
         domains=domains,
+        deletion=setup.organization_deletion(visit.db, account_id, organization.id),
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -10,10 +12,20 @@ from starlette.responses import Response
 from enlist.admin import sso_pages
 from enlist.admin.providers import SetupGuide, guide_for
 from enlist.admin.visit import PageRoute, Visit
+from enlist.clock import now
 from enlist.dns import TxtResolver
-from enlist.domain.errors import EnlistError, NotFound
-from enlist.domain.tenancy import TrustedDomain
-from enlist.services import tenancy
+from enlist.domain.errors import EnlistError, InvalidValue, NotFound
+from enlist.domain.tenancy import ScimSecret, TrustedDomain
+from enlist.services import refusals, sealing, setup, tenancy
+
+# A new secret travels from Save to the page that shows it in a cookie, sealed (encrypted and
+# authenticated) and limited to that page's path; the page takes it and deletes the cookie, so
+# a reload shows nothing and saves nothing (post/redirect/get).
+NEW_SECRET_COOKIE = "enlist_new_secret"
+NEW_SECRET_PURPOSE = "new scim secret"
+NEW_SECRET_SECONDS = 600
+# how long the domain page says a revoked or expired secret is still being tried
+STILL_TRIED = timedelta(days=7)
 
 
 def domains_page(visit: Visit, status: int = 200, error: str | None = None) -> Response:
@@ -85,6 +97,7 @@ def _domain_page(
     account_id = visit.account_id
     organizations = tenancy.organizations(visit.db, account_id)
     linked = next((o for o in organizations if o.id == domain.organization_id), None)
+    secrets = tenancy.domain_secrets(visit.db, account_id, domain.id)
     return visit.render(
         "domain.html",
         status_code=status,
@@ -92,16 +105,59 @@ def _domain_page(
         txt_record=tenancy.txt_record(domain),
         organizations=organizations,
         linked=linked,
-        secrets=tenancy.domain_secrets(visit.db, account_id, domain.id),
+        secrets=secrets,
+        still_tried=_still_tried(visit, secrets),
         has_enterprise=tenancy.has_enterprise_calendar(visit.db, account_id),
         scim_base_url=visit.scim_base_url(),
         guide=_guide(visit),
         verify_error=verify_error,
         save_error=save_error,
         chosen=visit.field("organization_id") or domain.organization_id or "",
+        verified_names=[d.name for d in tenancy.domains(visit.db, account_id) if d.verified],
+        removal=setup.domain_removal(visit.db, account_id, domain.id),
         add_secret=bool(visit.field("add_secret")),
+        secret_label=visit.field("secret_label"),
+        secret_expires_in_days=visit.field("secret_expires_in_days"),
         **sso_pages.context(visit, domain, sso_check),
     )
+
+
+def ago(moment: datetime, at: datetime) -> str:
+    """How long ago, in the words a person uses: "just now", "2 min ago", "3 hours ago"."""
+    seconds = max(0, int((at - moment).total_seconds()))
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{seconds // 60} min ago"
+    if seconds < 86400:
+        hours = seconds // 3600
+        return f"{hours} hour{'s' if hours != 1 else ''} ago"
+    days = seconds // 86400
+    return f"{days} day{'s' if days != 1 else ''} ago"
+
+
+def _still_tried(visit: Visit, secrets: list[ScimSecret]) -> list[dict[str, Any]]:
+    """The domain's revoked or expired secrets its identity provider still sends lately."""
+    tried = refusals.refused_secrets(visit.db, visit.account_id)
+    moment = now()
+    found = []
+    for secret in secrets:
+        counts = tried.get(secret.id)
+        if counts is None or moment - counts.last_tried > STILL_TRIED:
+            continue
+        expired = secret.expires_at is not None and secret.expires_at <= moment
+        if secret.revoked_at is None and not expired:
+            continue
+        found.append(
+            {
+                "hint": secret.hint,
+                "how": "revoked" if secret.revoked_at else "expired",
+                "ago": ago(counts.last_tried, moment),
+                "last_tried": counts.last_tried,
+                "total": counts.total,
+            }
+        )
+    return found
 
 
 def domain_page(visit: Visit) -> Response:
@@ -159,6 +215,8 @@ def save_domain(visit: Visit) -> Response:
                 domain.name,
                 visit.account_id,
                 secret_key=visit.settings.secret_key,
+                expires_in_days=_days(visit.field("secret_expires_in_days")),
+                label=visit.field("secret_label"),
                 actor=visit.actor,
             )
             if add_secret
@@ -181,18 +239,74 @@ def save_domain(visit: Visit) -> Response:
         said = "; it ".join(changed)
         message = f"Saved: {domain.name} {said}." if changed else "Nothing was changed."
         return visit.redirect(f"/domains/{domain.id}", message)
-    hint = created.secret[:8] + "…"
-    return visit.render(
-        "secret_created.html",
-        domain=domain,
-        secret=created.secret,
-        hint=hint,
-        linked=bool(domain.organization_id),
-        has_enterprise=tenancy.has_enterprise_calendar(visit.db, visit.account_id),
-        scim_base_url=visit.scim_base_url(),
-        guide=_guide(visit),
-        changed=changed,
+    path = _new_secret_path(domain)
+    response = visit.redirect(path)
+    shown = json.dumps({"id": created.id, "secret": created.secret, "changed": changed})
+    sealed = sealing.seal(visit.db, visit.settings.secret_key, NEW_SECRET_PURPOSE, shown)
+    signed = visit.site.signer.sign(NEW_SECRET_COOKIE, sealed)
+    visit.site.set_cookie(
+        visit.request, response, NEW_SECRET_COOKIE, signed, NEW_SECRET_SECONDS, path=path
     )
+    return response
+
+
+def _new_secret_path(domain: TrustedDomain) -> str:
+    return f"/domains/{domain.id}/new-secret"
+
+
+def _take_new_secret(visit: Visit, domain: TrustedDomain) -> dict[str, Any] | None:
+    """The secret Save just created for `domain`, if the cookie carries one still active."""
+    signed = visit.request.cookies.get(NEW_SECRET_COOKIE)
+    sealed = visit.site.signer.unsign(NEW_SECRET_COOKIE, signed, NEW_SECRET_SECONDS)
+    if not isinstance(sealed, str):
+        return None
+    plain = sealing.unseal(visit.db, visit.settings.secret_key, NEW_SECRET_PURPOSE, sealed)
+    shown = json.loads(plain) if plain else None
+    if not isinstance(shown, dict):
+        return None
+    active = {
+        s.id
+        for s in tenancy.domain_secrets(visit.db, visit.account_id, domain.id)
+        if s.revoked_at is None
+    }
+    return shown if shown.get("id") in active else None
+
+
+def new_secret_page(visit: Visit) -> Response:
+    """The new secret, once: the cookie that carries it is deleted by this very response."""
+    domain = _domain(visit)
+    shown = _take_new_secret(visit, domain)
+    if shown is None:
+        response = visit.redirect(
+            f"/domains/{domain.id}",
+            "A new secret is shown only once, right after Save, and cannot be shown again. "
+            "If you did not copy it, add another secret and revoke the one you lost.",
+            "warning",
+        )
+    else:
+        secret = str(shown["secret"])
+        response = visit.render(
+            "secret_created.html",
+            domain=domain,
+            secret=secret,
+            hint=secret[:8] + "…",
+            linked=bool(domain.organization_id),
+            has_enterprise=tenancy.has_enterprise_calendar(visit.db, visit.account_id),
+            scim_base_url=visit.scim_base_url(),
+            guide=_guide(visit),
+            changed=[str(c) for c in shown.get("changed", [])],
+        )
+    response.delete_cookie(NEW_SECRET_COOKIE, path=_new_secret_path(domain))
+    return response
+
+
+def _days(text: str) -> int | None:
+    """The secret's lifetime chosen on the page ("" for never)."""
+    if not text:
+        return None
+    if not text.isdigit():
+        raise InvalidValue(f"{text!r} is not a number of days.")
+    return int(text)
 
 
 def revoke_secret(visit: Visit) -> Response:
@@ -217,6 +331,7 @@ ROUTES: list[PageRoute] = [
     ("/domains", ["POST"], add_domain, False),
     ("/domains/{id}", ["GET"], domain_page, False),
     ("/domains/{id}", ["POST"], save_domain, False),
+    ("/domains/{id}/new-secret", ["GET"], new_secret_page, False),
     ("/domains/{id}/verify", ["POST"], verify_domain, False),
     ("/domains/{id}/sso/check", ["POST"], check_sso, False),
     ("/domains/{id}/secrets/{secret_id}/revoke", ["POST"], revoke_secret, False),

@@ -17,7 +17,7 @@ from enlist.cli.common import (
     settings_of,
     when,
 )
-from enlist.services import access, tenancy
+from enlist.services import access, setup, tenancy
 from enlist.store.db import Database
 
 account_app = typer.Typer(help="Customer accounts.", no_args_is_help=True)
@@ -250,6 +250,12 @@ def secret_create(
             "--expires-in-days", metavar="DAYS", help="Refuse the secret after this many days."
         ),
     ] = None,
+    label: Annotated[
+        str,
+        typer.Option(
+            "--label", metavar="TEXT", help='Its name on the pages, e.g. "Okta production".'
+        ),
+    ] = "",
     as_json: JsonFlag = False,
     database_url: DatabaseUrl = None,
 ) -> None:
@@ -263,7 +269,11 @@ def secret_create(
     created = run(
         settings,
         lambda db: tenancy.create_secret(
-            db, domain, secret_key=settings.secret_key, expires_in_days=expires_in_days
+            db,
+            domain,
+            secret_key=settings.secret_key,
+            expires_in_days=expires_in_days,
+            label=label,
         ),
     )
     expiry = f" (expires {created.expires_at:%Y-%m-%d})" if created.expires_at else ""
@@ -283,9 +293,12 @@ def secret_list(
 ) -> None:
     """List a domain's secrets (never their values): created, last used, expiry, revoked.
 
+    "created_by" is the admin who made it on the pages (null: made from the command line).
+
     With --json: {"domain": "acme.com", "secrets": [{"id": "SECRET_ID", "hint": "enl_AbCd…",
-    "created": "2025-01-31T09:30:00+00:00", "last_used": null, "expires": null,
-    "revoked": false, "warning": null}]}
+    "label": "Okta production", "created": "2025-01-31T09:30:00+00:00",
+    "created_by": "it@acme.com", "last_used": null, "expires": null, "revoked": false,
+    "warning": null}]}
     """
 
     def collect(db: Database) -> list[dict[str, Any]]:
@@ -294,7 +307,9 @@ def secret_list(
             {
                 "id": s.id,
                 "hint": s.hint,
+                "label": s.label,
                 "created": when(s.created),
+                "created_by": s.created_by,
                 "last_used": when(s.last_used),
                 "expires": when(s.expires_at),
                 "revoked": s.revoked_at is not None,
@@ -305,7 +320,8 @@ def secret_list(
 
     rows = run(settings_of(database_url), collect)
     lines = [
-        f"{r['id']}  {r['hint']}  created {r['created'][:16]}  "
+        f"{r['id']}  {r['hint']}{'  ' + r['label'] if r['label'] else ''}  "
+        f"created {r['created'][:16]}  "
         f"last used {(r['last_used'] or 'never')[:16]}"
         f"{'  REVOKED' if r['revoked'] else ''}{'  ' + r['warning'] if r['warning'] else ''}"
         for r in rows
@@ -327,3 +343,138 @@ def secret_revoke(
     """
     run(settings_of(database_url), lambda db: tenancy.revoke_secret(db, secret_id))
     say(as_json, {"id": secret_id, "revoked": True}, f"Secret {secret_id} is revoked.")
+
+
+# correcting the setup -----------------------------------------------------------------------
+
+
+@domain_app.command("remove")
+def domain_remove(
+    name: Annotated[str, typer.Argument(metavar="NAME", help="A trusted domain.")],
+    account: Annotated[
+        str | None,
+        typer.Option("--account", metavar="ID", help="The account, when several added NAME."),
+    ] = None,
+    as_json: JsonFlag = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Remove a trusted domain: its secrets stop working (401) and its single sign-on is
+    turned off, at once.
+
+    With --json: {"name": "acme.com", "removed": true, "secrets_revoked": 1}
+    """
+
+    def act(db: Database) -> setup.DomainRemoval:
+        found = tenancy.domain_for(db, name, account)
+        return setup.remove_domain(db, found.account_id, found.id)
+
+    removal = run(settings_of(database_url), act)
+    revoked = len(removal.active_secrets)
+    say(
+        as_json,
+        {"name": removal.domain.name, "removed": True, "secrets_revoked": revoked},
+        f"Removed {removal.domain.name}; {revoked} secret{'s' if revoked != 1 else ''} revoked.",
+    )
+
+
+@domain_app.command("unlink")
+def domain_unlink(
+    name: Annotated[str, typer.Argument(metavar="NAME", help="A trusted domain.")],
+    as_json: JsonFlag = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Link the domain to no organization: groups pushed through its secrets are refused
+    until one is linked again.
+
+    With --json: {"name": "acme.com", "organization": null}
+    """
+
+    def act(db: Database) -> Any:
+        found = tenancy.domain_for(db, name)
+        return setup.unlink_domain(db, found.account_id, found.id)
+
+    domain = run(settings_of(database_url), act)
+    say(
+        as_json,
+        {"name": domain.name, "organization": None},
+        f"{domain.name} is linked to no organization; group pushes through it are refused.",
+    )
+
+
+@organization_app.command("rename")
+def organization_rename(
+    organization_id: Annotated[str, typer.Argument(metavar="ID", help="Organization id.")],
+    name: Name,
+    as_json: JsonFlag = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Rename an organization (names are unique per account, whatever their case).
+
+    With --json: {"id": "ORGANIZATION_ID", "name": "Acme Sales"}
+    """
+    renamed = run(
+        settings_of(database_url),
+        lambda db: setup.rename_organization(db, None, organization_id, name),
+    )
+    say(
+        as_json,
+        {"id": renamed.id, "name": renamed.name},
+        f"Organization {renamed.id} is named {renamed.name}.",
+    )
+
+
+@organization_app.command("delete")
+def organization_delete(
+    organization_id: Annotated[str, typer.Argument(metavar="ID", help="Organization id.")],
+    as_json: JsonFlag = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Delete an organization; refused while it holds groups. Its domains become unlinked.
+
+    With --json: {"id": "ORGANIZATION_ID", "deleted": true, "unlinked": ["acme.com"]}
+    """
+    deletion = run(
+        settings_of(database_url),
+        lambda db: setup.delete_organization(db, None, organization_id),
+    )
+    unlinked = f" {', '.join(deletion.domains)} now linked to none." if deletion.domains else ""
+    say(
+        as_json,
+        {"id": deletion.organization.id, "deleted": True, "unlinked": deletion.domains},
+        f"Deleted organization {deletion.organization.name}.{unlinked}",
+    )
+
+
+@calendar_app.command("plan")
+def calendar_plan(
+    calendar_id: Annotated[str, typer.Argument(metavar="ID", help="Calendar id.")],
+    plan: Annotated[
+        str,
+        typer.Option("--plan", metavar="PLAN", help="basic, plus, pro, business or enterprise."),
+    ],
+    as_json: JsonFlag = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Move a calendar to another plan. Moving the last Enterprise calendar off it stops
+    provisioning: "provisioning" in the JSON says whether the account still has one.
+
+    With --json: {"id": "CALENDAR_ID", "plan": "basic", "was": "enterprise",
+    "provisioning": false}
+    """
+    changed = run(
+        settings_of(database_url),
+        lambda db: setup.set_calendar_plan(db, None, calendar_id, plan),
+    )
+    stops = (
+        "" if changed.provisioning else " No calendar is on enterprise: provisioning has stopped."
+    )
+    say(
+        as_json,
+        {
+            "id": changed.calendar.id,
+            "plan": changed.calendar.plan,
+            "was": changed.before,
+            "provisioning": changed.provisioning,
+        },
+        f"Calendar {changed.calendar.name} is on the {changed.calendar.plan} plan.{stops}",
+    )

@@ -57,7 +57,7 @@ from enlist.scim.reading import (
     user_doc_of,
     user_fields,
 )
-from enlist.services import activity, directory, tenancy
+from enlist.services import activity, directory, refusals, tenancy
 from enlist.services.keys import server_key
 from enlist.services.unit import Actor
 from enlist.store.db import Database
@@ -264,7 +264,17 @@ class ScimApi:
         found = _BEARER.match(call.headers.get("authorization", ""))
         if found is None:
             raise Unauthorized("Send the SCIM secret as 'Authorization: Bearer <secret>'.")
-        tenant = tenancy.authenticate(self.db, found.group(1), self.settings.secret_key)
+        try:
+            tenant = tenancy.authenticate(self.db, found.group(1), self.settings.secret_key)
+        except Unauthorized:
+            refusals.record_refused_secret(
+                self.db,
+                found.group(1),
+                self.settings.secret_key,
+                user_agent=call.headers.get("user-agent"),
+                request_id=request_id_of(call.request.scope),
+            )
+            raise
         verdict = self.limiter.take(tenant.secret_id)
         if not verdict.allowed:
             raise RateLimited(

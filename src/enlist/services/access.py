@@ -70,23 +70,23 @@ class AccessPage:
 # the rules ------------------------------------------------------------------------
 
 
-def require_calendar(store: AccessStore, calendar_id: str, *, lock: bool = False) -> str:
+def require_calendar(store: AccessStore, calendar_id: str) -> str:
     """The calendar is the account's (another account's id is no calendar); its name."""
-    name = store.calendar_name(calendar_id, lock=lock)
+    name = store.calendar_name(calendar_id)
     if name is None:
         raise NotFound(f"There is no calendar {calendar_id}.")
     return name
 
 
-def require_subject(store: AccessStore, subject: Subject, *, lock: bool = False) -> tuple[int, str]:
+def require_subject(store: AccessStore, subject: Subject) -> tuple[int, str]:
     """A grant names a group of the account or a provisioned (not deleted) user of it;
     (its key, its name)."""
     if subject.type is SubjectType.group:
-        group = store.group(subject.id, lock=lock)
+        group = store.group(subject.id)
         if group is None:
             raise NotFound(f"There is no group {subject.id}.")
         return group
-    person = store.person(subject.id, lock=lock)
+    person = store.person(subject.id)
     if person is None:
         raise NotFound(f"There is no provisioned user {subject.id}.")
     return person[0].pk, person[0].user_name
@@ -131,8 +131,9 @@ def grant(
     """Grant `level` on the calendar to a group or a person; granting again changes it."""
     with writing(db, account_id, actor) as change:
         store = AccessStore(change.conn, account_id)
-        subject_pk, subject_name = require_subject(store, subject, lock=True)
-        calendar_name = require_calendar(store, calendar_id, lock=True)
+        store.serialize_access_changes()
+        subject_pk, subject_name = require_subject(store, subject)
+        calendar_name = require_calendar(store, calendar_id)
         refuse_group_administrators(store, subject, level)
         before = store.put(calendar_id, subject, subject_pk, rank(level))
         previous = level_of(before) if before is not None else None
@@ -157,8 +158,9 @@ def revoke(
     """Remove the subject's grant on the calendar; the level it gave."""
     with writing(db, account_id, actor) as change:
         store = AccessStore(change.conn, account_id)
-        subject_pk, subject_name = require_subject(store, subject, lock=True)
-        calendar_name = require_calendar(store, calendar_id, lock=True)
+        store.serialize_access_changes()
+        subject_pk, subject_name = require_subject(store, subject)
+        calendar_name = require_calendar(store, calendar_id)
         before = store.remove(calendar_id, subject)
         if before is None:
             raise NotFound(
@@ -425,10 +427,10 @@ def members_changed(
     if not added and not removed:
         return
     store = AccessStore(change.conn, change.account_id)
+    store.serialize_access_changes()
     grants = store.group_grants(group_pk)
     if not grants:
         return
-    store.lock_calendars(c for c, _ in grants)
     cause = Subject(SubjectType.group, group_id)
     for calendar_id, given in grants:
         if added:
@@ -447,10 +449,10 @@ def group_deleting(change: Change, group_pk: int, group_id: str, group_name: str
     """A group is about to be deleted: its grants go with it, each logged and announced,
     and so does every member's access that came only through it."""
     store = AccessStore(change.conn, change.account_id)
+    store.serialize_access_changes()
     grants = store.group_grants(group_pk)
     if not grants:
         return
-    store.lock_calendars(c for c, _ in grants)
     subject = Subject(SubjectType.group, group_id)
     for calendar_id, given in grants:
         calendar_name = store.calendar_name(calendar_id) or calendar_id
@@ -468,10 +470,10 @@ def status_changed(
     if was_live == is_live:
         return
     store = AccessStore(change.conn, change.account_id)
+    store.serialize_access_changes()
     reached = store.calendars_of(user_pk)
     if not reached:
         return
-    store.lock_calendars(c.calendar_id for c in reached)
     person = store.person_row(user_pk)
     cause = Subject(SubjectType.user, user_id)
     for calendar in reached:
@@ -487,13 +489,13 @@ def person_deleting(change: Change, user_pk: int, user_id: str) -> None:
     """The identity provider deletes a person: they lose their direct grants (logged and
     announced) and, if active, every level they had (their memberships go with them)."""
     store = AccessStore(change.conn, change.account_id)
+    store.serialize_access_changes()
     found = store.person(user_id)
     if found is None:
         return
     person, active = found
     reached = store.calendars_of(user_pk) if active else []
     direct = store.direct_grants(user_pk)
-    store.lock_calendars([c.calendar_id for c in reached] + [c for c, _ in direct])
     cause = Subject(SubjectType.user, user_id)
     for calendar in reached:
         _announce_people(

@@ -393,6 +393,12 @@ def end_sessions(change: Change, user_pk: int, reason: SessionReason) -> int:
     return ended
 
 
+def end_domain_sessions(change: Change, domain_id: str) -> int:
+    """End the sessions opened through a domain whose single sign-on goes (the domain is
+    removed); how many people had some."""
+    return _end_domain_sessions(change, domain_id, SessionReason.sso_off)
+
+
 def _end_domain_sessions(change: Change, domain_id: str, reason: SessionReason) -> int:
     """End the sessions opened through a domain; how many people had some."""
     store = SignInStore(change.conn)

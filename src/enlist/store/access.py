@@ -8,27 +8,30 @@ copied per member: a SCIM membership change is, in the same transaction, the acc
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
     Connection,
+    Integer,
     String,
     and_,
+    any_,
     bindparam,
-    case,
     delete,
     func,
     insert,
-    literal,
     null,
     or_,
     select,
     union_all,
     update,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.sql.elements import ColumnElement
 
 from enlist.clock import now
@@ -121,29 +124,33 @@ def _best_of(
     person: Any,
     direct: list[ColumnElement[bool]] | None,
     through_groups: list[ColumnElement[bool]],
-) -> ColumnElement[Any]:
-    """The smallest rank among a person's grants, as a column of a query over `person` (a
-    users table): two correlated lookups, each through an index; NULL when none reaches."""
-    ranks = [
+) -> list[ColumnElement[Any]]:
+    """A person's smallest rank through their groups, and (unless `direct` is None) among
+    their own grants, as columns of a query over `person` (a users table): correlated
+    lookups, each through an index, NULL when none reaches. The caller takes the smaller in
+    Python: an SQL CASE over them would run each lookup again for every mention."""
+    ranks: list[ColumnElement[Any]] = [
         select(func.min(_GRANTS.level_rank))
         .join(group_members, group_members.c.group_pk == _GRANTS.group_pk)
         .where(*through_groups)
         .correlate(person)
         .scalar_subquery()
+        .label("via_groups")
     ]
     if direct is not None:
         ranks.append(
-            select(func.min(_GRANTS.level_rank)).where(*direct).correlate(person).scalar_subquery()
+            select(func.min(_GRANTS.level_rank))
+            .where(*direct)
+            .correlate(person)
+            .scalar_subquery()
+            .label("direct")
         )
-    if len(ranks) == 1:
-        return ranks[0]
-    none = literal(_NONE)
-    first, second = (func.coalesce(r, none) for r in ranks)
-    smaller = case((first < second, first), else_=second)
-    return case((smaller == none, null()), else_=smaller)
+    return ranks
 
 
-_NONE = 1000  # larger than every rank: "no grant" inside the comparison above
+def _smallest(*ranks: int | None) -> int:
+    """The most permissive of the ranks found; no access when none was."""
+    return min((r for r in ranks if r is not None), default=NO_ACCESS_RANK)
 
 
 # The hot path (the access API's check), built once: one round trip answers whether the
@@ -161,11 +168,11 @@ _CHECK = select(
     .where(calendars.c.id == _C, calendars.c.account_id == _A)
     .scalar_subquery()
     .label("calendar"),
-    _best_of(
+    *_best_of(
         _CHECK_PERSON,
         [_GRANTS.calendar_id == _C, _GRANTS.user_pk == _CHECK_PERSON.c.pk],
         [_GRANTS.calendar_id == _C, group_members.c.user_pk == _CHECK_PERSON.c.pk],
-    ).label("best"),
+    ),
 ).where(_CHECK_PERSON.c.id == _P, _CHECK_PERSON.c.account_id == _A)
 
 
@@ -209,42 +216,35 @@ class AccessStore:
         )
 
     # what grants may name ---------------------------------------------------------
-    def calendar_name(self, calendar_id: str, *, lock: bool = False) -> str | None:
-        """The account's calendar's name (None for no such calendar, or another account's).
-
-        `lock`: writers of one calendar's access queue here on PostgreSQL (SQLite has one
-        writer), so the per-person changes each computes are exact."""
+    def calendar_name(self, calendar_id: str) -> str | None:
+        """The account's calendar's name (None for no such calendar, or another account's)."""
         query = select(calendars.c.name).where(
             calendars.c.id == calendar_id, calendars.c.account_id == self.account_id
         )
-        if lock and self.conn.dialect.name == "postgresql":
-            query = query.with_for_update()
         found = self.conn.scalar(query)
         return str(found) if found is not None else None
 
-    def lock_calendars(self, calendar_ids: Iterable[str]) -> None:
-        """Queue behind other writers of these calendars' access, in one order (no deadlock)."""
-        wanted = sorted(set(calendar_ids))
-        if not wanted or self.conn.dialect.name != "postgresql":
-            return
-        self.conn.execute(
-            select(calendars.c.id)
-            .where(calendars.c.id.in_(wanted), calendars.c.account_id == self.account_id)
-            .order_by(calendars.c.id)
-            .with_for_update()
-        )
+    def serialize_access_changes(self) -> None:
+        """Queue behind the account's other writers of effective access until this
+        transaction ends (PostgreSQL; SQLite has one writer at a time anyway).
 
-    def group(self, group_id: str, *, lock: bool = False) -> tuple[int, str] | None:
+        Whoever computes whose level a change moves must see every change committed before
+        it: two writers reading at once (Okta adds Ann to Sales while Entra deactivates her,
+        or an admin grants Sales a calendar) would each miss the other's and announce a level
+        that is no longer true. Taken before the first read of grants, memberships or
+        statuses, it orders those computations the way their commits are ordered."""
+        if self.conn.dialect.name == "postgresql":
+            self.conn.execute(select(func.pg_advisory_xact_lock(_lock_key(self.account_id))))
+
+    def group(self, group_id: str) -> tuple[int, str] | None:
         """(pk, displayName) of the account's group."""
         query = select(groups.c.pk, groups.c.display_name).where(
             groups.c.id == group_id, groups.c.account_id == self.account_id
         )
-        if lock and self.conn.dialect.name == "postgresql":
-            query = query.with_for_update()
         row = self.conn.execute(query).first()
         return (row.pk, row.display_name) if row else None
 
-    def person(self, user_id: str, *, lock: bool = False) -> tuple[PersonRow, bool] | None:
+    def person(self, user_id: str) -> tuple[PersonRow, bool] | None:
         """The account's provisioned (not deleted) user, and whether they are active."""
         query = select(
             users.c.pk, users.c.id, users.c.user_name, users.c.display_name, users.c.active
@@ -253,8 +253,6 @@ class AccessStore:
             users.c.account_id == self.account_id,
             users.c.deleted_at.is_(None),
         )
-        if lock and self.conn.dialect.name == "postgresql":
-            query = query.with_for_update()
         row = self.conn.execute(query).first()
         if row is None:
             return None
@@ -308,7 +306,8 @@ class AccessStore:
     def put(self, calendar_id: str, subject: Subject, subject_pk: int, rank: int) -> int | None:
         """Grant `rank` (or change the grant's level); returns the rank it had before.
 
-        Callers hold the subject's and the calendar's locks, so read-then-write is exact."""
+        Callers hold the account's access lock (serialize_access_changes): read-then-write
+        is exact."""
         before = self.rank_of(calendar_id, subject)
         moment = now()
         if before is None:
@@ -398,7 +397,7 @@ class AccessStore:
             )
             return Check(False, found is not None, NO_ACCESS_RANK)
         live = bool(row.active) and row.deleted_at is None
-        best = row.best if live and row.best is not None else NO_ACCESS_RANK
+        best = _smallest(row.via_groups, row.direct) if live else NO_ACCESS_RANK
         return Check(True, row.calendar is not None, int(best))
 
     def calendars_of(self, user_pk: int, calendar_id: str | None = None) -> list[CalendarAccess]:
@@ -443,6 +442,9 @@ class AccessStore:
         """A page of the live people with access to a calendar, by user key after `after`
         (keyset: a page costs the same on page 1 and page 2,000), of exactly `rank` when
         given, whose userName or displayName contains `text` when given."""
+        if rank is None and not (text and text.strip()):
+            return self._page_by_key(calendar_id, after, limit)
+        # filtered: one aggregate over everyone reached (a rare level is found in one pass)
         reach = union_all(
             _direct(_GRANTS.calendar_id == calendar_id, _GRANTS.user_pk > after),
             _through_groups(_GRANTS.calendar_id == calendar_id, group_members.c.user_pk > after),
@@ -476,6 +478,53 @@ class AccessStore:
             )
             for r in rows
         ]
+
+    def _page_by_key(self, calendar_id: str, after: int, limit: int) -> list[PersonAccess]:
+        """The next `limit` people after user key `after`, without reading the rest: each
+        grant's people come in key order (a group's through group_members' primary key,
+        group_pk then user_pk), so the next candidates are the smallest keys of a few short
+        ordered reads; only they are then judged (live, best rank)."""
+        grants = self.conn.execute(
+            select(_GRANTS.subject_type, _GRANTS.group_pk, _GRANTS.user_pk).where(
+                _GRANTS.calendar_id == calendar_id, _GRANTS.account_id == self.account_id
+            )
+        ).all()
+        direct = sorted(g.user_pk for g in grants if g.user_pk is not None)
+        granted_groups = sorted({g.group_pk for g in grants if g.group_pk is not None})
+        batch = max(limit * 2, 100)
+        found: list[tuple[PersonRow, int]] = []
+        cursor = after
+        while len(found) < limit:
+            candidates = {pk for pk in direct if pk > cursor}
+            for group_pk in granted_groups:
+                candidates.update(
+                    self.conn.scalars(
+                        select(group_members.c.user_pk)
+                        .where(
+                            group_members.c.group_pk == group_pk,
+                            group_members.c.user_pk > cursor,
+                        )
+                        .order_by(group_members.c.user_pk)
+                        .limit(batch)
+                    )
+                )
+            if not candidates:
+                break
+            # the `batch` smallest keys of the union: every read returned at most `batch`
+            window = sorted(candidates)[:batch]
+            judged = self.others(calendar_id, window)
+            for pk in window:
+                cursor = pk
+                person = judged.get(pk)
+                if person is None or person[1] >= NO_ACCESS_RANK:
+                    continue  # deactivated, deleted, or granted no_access only
+                found.append(person)
+                if len(found) == limit:
+                    break
+            if len(window) < batch and len(found) < limit:
+                break  # every read is exhausted
+        vias = self._vias(calendar_id, {p.pk: best for p, best in found})
+        return [PersonAccess(p, best, vias.get(p.pk, ())) for p, best in found]
 
     def _vias(self, calendar_id: str, best: dict[int, int]) -> dict[int, tuple[Via, ...]]:
         """The grants that give each of these people exactly their best rank."""
@@ -512,34 +561,45 @@ class AccessStore:
 
         This is how a change to one grant, or to one group's members, tells whose effective
         level it changes, by query, inside the change's own transaction."""
-        chosen: list[ColumnElement[bool]] = []
-        if members_of is not None:
-            chosen.append(
-                users.c.pk.in_(
-                    select(group_members.c.user_pk).where(group_members.c.group_pk == members_of)
-                )
-            )
         found: dict[int, tuple[PersonRow, int]] = {}
-        for chunk in _chunks(people) if people is not None else [None]:
-            where = [*chosen, _LIVE_PERSON, users.c.account_id == self.account_id]
-            if chunk is not None:
-                where.append(users.c.pk.in_(chunk))
-            group_where = [
-                _GRANTS.calendar_id == calendar_id,
-                group_members.c.user_pk == users.c.pk,
-            ]
-            if except_group is not None:
-                group_where.append(_GRANTS.group_pk != except_group)
-            direct_where = [_GRANTS.calendar_id == calendar_id, _GRANTS.user_pk == users.c.pk]
-            best = _best_of(users, None if except_direct else direct_where, group_where)
-            rows = self.conn.execute(
-                select(
-                    users.c.pk, users.c.id, users.c.user_name, users.c.display_name, best.label("b")
-                ).where(*where)
+
+        def among(column: Any) -> ColumnElement[bool]:
+            if people is not None:
+                return _one_of(self.conn, column, people)
+            members = select(group_members.c.user_pk).where(group_members.c.group_pk == members_of)
+            return column.in_(members)  # type: ignore[no-any-return]
+
+        live = self.conn.execute(
+            select(users.c.pk, users.c.id, users.c.user_name, users.c.display_name).where(
+                among(users.c.pk), _LIVE_PERSON, users.c.account_id == self.account_id
             )
-            for r in rows:
-                person = PersonRow(r.pk, r.id, r.user_name, r.display_name)
-                found[r.pk] = (person, NO_ACCESS_RANK if r.b is None else int(r.b))
+        ).all()
+        if not live:
+            return found
+        # driven by the calendar's few grants, each probing group_members by its key
+        through = (
+            select(group_members.c.user_pk, func.min(_GRANTS.level_rank).label("best"))
+            .join(group_members, group_members.c.group_pk == _GRANTS.group_pk)
+            .where(
+                _GRANTS.calendar_id == calendar_id,
+                _GRANTS.subject_type == SubjectType.group.value,
+                among(group_members.c.user_pk),
+                *([_GRANTS.group_pk != except_group] if except_group is not None else []),
+            )
+            .group_by(group_members.c.user_pk)
+        )
+        best = {r.user_pk: int(r.best) for r in self.conn.execute(through)}
+        if not except_direct:
+            direct = select(_GRANTS.user_pk, _GRANTS.level_rank).where(
+                _GRANTS.calendar_id == calendar_id,
+                _GRANTS.subject_type == SubjectType.user.value,
+                among(_GRANTS.user_pk),
+            )
+            for grant in self.conn.execute(direct):
+                best[grant.user_pk] = _smallest(best.get(grant.user_pk), grant.level_rank)
+        for row in live:
+            person = PersonRow(row.pk, row.id, row.user_name, row.display_name)
+            found[row.pk] = (person, best.get(row.pk, NO_ACCESS_RANK))
         return found
 
     def group_grants(self, group_pk: int) -> list[tuple[str, int]]:
@@ -561,6 +621,12 @@ class AccessStore:
         return [(r.calendar_id, int(r.level_rank)) for r in rows]
 
 
+def _lock_key(account_id: str) -> int:
+    """The account's advisory lock number (a signed 64-bit integer)."""
+    digest = hashlib.sha256(b"enlist-access:" + account_id.encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
 def _best(grants: Sequence[tuple[int, Via]]) -> Reached:
     top = min(rank for rank, _ in grants)
     return Reached(top, tuple(_direct_first([via for rank, via in grants if rank == top])))
@@ -571,10 +637,16 @@ def _direct_first(vias: Sequence[Via]) -> list[Via]:
     return sorted(unique, key=lambda v: (v.group_id is not None, (v.group_name or "").lower()))
 
 
+def _one_of(conn: Connection, column: Any, pks: Sequence[int]) -> ColumnElement[bool]:
+    """`column IN pks` with the keys as one parameter (a JSON array on SQLite, an array on
+    PostgreSQL): a thousand members added at once would otherwise cost more in expanding a
+    thousand bound parameters than in the query itself."""
+    if conn.dialect.name == "postgresql":
+        listed = bindparam("pks", list(pks), type_=postgresql.ARRAY(Integer))
+        return column == any_(listed)  # type: ignore[no-any-return]
+    each = func.json_each(bindparam("pks_json", json.dumps(list(pks)), type_=String))
+    return column.in_(select(each.table_valued("value").c.value))  # type: ignore[no-any-return]
+
+
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _chunks(items: Sequence[int], size: int = 900) -> Iterable[Sequence[int]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]

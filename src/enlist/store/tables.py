@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    func,
     text,
 )
 
@@ -70,7 +71,7 @@ accounts = Table(
     Column("name", String(200), nullable=False),
     Column("email", String(320), nullable=False),
     Column("email_lower", String(320), nullable=False, unique=True),
-    Column("password_hash", Text),
+    Column("password_hash", Text),  # unused since 0014: each admin's is in `admins`
     Column("provider", String(20), nullable=False, server_default="okta"),
     Column("created", TS, nullable=False),
     # Whether a group may grant `administrator` on a calendar (migration 0011): off, so that
@@ -97,6 +98,13 @@ organizations = Table(
     Column("name", String(200), nullable=False),
     Column("created", TS, nullable=False),
     Index("ix_organizations_account", "account_id"),
+)
+# names are unique per account whatever their case (services/tenancy.py says so in words)
+Index(
+    "uq_organizations_account_name",
+    organizations.c.account_id,
+    func.lower(organizations.c.name),
+    unique=True,
 )
 
 trusted_domains = Table(
@@ -135,6 +143,8 @@ scim_secrets = Table(
     Column("last_used", TS),
     Column("revoked_at", TS),
     Column("expires_at", TS),  # optional; refused from then on, warned about before
+    Column("label", String(100)),  # the admin's name for it, e.g. "Okta production"
+    Column("created_by", String(320)),  # the admin's email; None when the operator made it
 )
 
 users = Table(
@@ -277,14 +287,35 @@ server_keys = Table(
     Column("created", TS, nullable=False),
 )
 
+# The people who run an account (migration 0014): an owner or an admin each. Emails are
+# unique across accounts, since signing in names no account. A pending admin has no password
+# yet, only a one-time link (invitation or reset), kept as its SHA-256 digest.
+admins = Table(
+    "admins",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("account_id", String(32), ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("email", String(320), nullable=False),
+    Column("email_lower", String(320), nullable=False, unique=True),
+    Column("role", String(10), nullable=False),  # owner, admin
+    Column("password_hash", Text),  # argon2; None until the invitation is accepted
+    Column("link_digest", String(64), unique=True),
+    Column("link_expires", TS),
+    Column("invited_by", String(320)),
+    Column("created", TS, nullable=False),
+    Index("ix_admins_account", "account_id"),
+)
+
 admin_sessions = Table(
     "admin_sessions",
     metadata,
     Column("id", String(64), primary_key=True),  # SHA-256 of the cookie's token, never the token
     Column("account_id", String(32), ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("admin_id", String(32), ForeignKey("admins.id", ondelete="CASCADE"), nullable=False),
     Column("created", TS, nullable=False),
     Column("expires", TS, nullable=False),
     Index("ix_admin_sessions_account", "account_id"),
+    Index("ix_admin_sessions_admin", "admin_id"),
 )
 
 sign_in_attempts = Table(
@@ -477,4 +508,24 @@ webhook_deliveries = Table(
     Column("excerpt", Text),
     Index("ix_webhook_deliveries_queue", "webhook_id", "status", "sequence"),
     Index("ix_webhook_deliveries_event", "event_id"),
+)
+
+# Requests refused (401) because their SCIM secret was revoked or expired (migration 0012):
+# per secret, when it was last tried and how many tries the activity log has not told yet
+# (it tells at most once a minute per secret).
+secret_refusals = Table(
+    "secret_refusals",
+    metadata,
+    Column(
+        "secret_id",
+        String(32),
+        ForeignKey("scim_secrets.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("account_id", String(32), ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("last_tried", TS, nullable=False),
+    Column("total", Integer, nullable=False),
+    Column("unlogged", Integer, nullable=False),
+    Column("logged_at", TS),
+    Index("ix_secret_refusals_account", "account_id"),
 )

@@ -8,7 +8,7 @@ plan) or removes an organization bumps it in its own transaction, whichever code
 Setting a secret's last use does not.
 
 Revision ID: 0015_perf
-Revises: 0013_webhooks
+Revises: 0014_admins
 Create Date: 2026-12-02
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0015_perf"
-down_revision = "0013_webhooks"
+down_revision = "0014_admins"
 branch_labels = None
 depends_on = None
 
