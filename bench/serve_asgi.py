@@ -10,7 +10,7 @@ from pathlib import Path
 
 import uvicorn
 
-from enlist.cli import uvicorn_options
+from enlist.cli.server import uvicorn_options
 from enlist.config import Settings
 
 if __name__ == "__main__":

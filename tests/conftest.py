@@ -95,10 +95,11 @@ def _session_db(database_url: str) -> Iterator[Database]:
 @pytest.fixture
 def db(_session_db: Database) -> Database:
     """The session's database, emptied before each test (but for the server keys, which a
-    running process reads once and keeps, as a real deployment never deletes them)."""
+    running process reads once and keeps, as a real deployment never deletes them, and the
+    tenancy generation, which only ever counts up)."""
     with _session_db.write() as conn:
         for table in reversed(metadata.sorted_tables):
-            if table.name != "server_keys":
+            if table.name not in ("server_keys", "tenancy_generation"):
                 conn.execute(table.delete())
     return _session_db
 

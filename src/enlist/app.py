@@ -8,12 +8,14 @@ from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from types import ModuleType
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from enlist.admin.site import AdminSite
 from enlist.api import access, account, events
@@ -25,6 +27,7 @@ from enlist.scim.api import ScimApi
 from enlist.signin.site import SignInSite
 from enlist.store.db import Database
 
+SCIM_PREFIX = "/scim/v2"
 # The areas of /api/v1, each a module with ROUTES and PATHS (see api/http.py).
 API_AREAS: list[ModuleType] = [account, access, events]
 
@@ -38,6 +41,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         return JSONResponse({"status": "ok"})
 
     scim = ScimApi(db, settings)
+    scim_app = scim.app()
     admin = AdminSite(db, settings)
     people = SignInSite(admin.site)
     api_threads = ThreadPoolExecutor(4, thread_name_prefix="enlist-api")
@@ -58,10 +62,11 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         api_threads.shutdown(wait=False)
         db.dispose()
 
-    app = Starlette(
+    app = EnlistApp(
+        RequestId(scim_app),
         routes=[
             Route("/healthz", healthz),
-            Mount("/scim/v2", app=scim.app()),
+            Mount(SCIM_PREFIX, app=scim_app),
             Mount("/api/v1", app=api.app()),
             *people.routes(),
             Mount("/", app=admin.app()),
@@ -72,6 +77,29 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.db = db
     app.state.settings = settings
     return app
+
+
+class EnlistApp(Starlette):
+    """The site, with a short way in for SCIM: an identity provider's request goes straight to
+    the SCIM app (which has its own error handling) with what Mount would give it, past the
+    site's middleware and router: five ASGI layers fewer on every provisioning request."""
+
+    def __init__(self, scim: ASGIApp, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._scim = scim
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            root = scope.get("root_path", "")
+            path: str = scope["path"]
+            if path.startswith(root + SCIM_PREFIX + "/"):
+                scope["app"] = self
+                scope["app_root_path"] = scope.get("app_root_path", root)
+                scope["root_path"] = root + SCIM_PREFIX
+                scope["path_params"] = {}
+                await self._scim(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
 
 
 async def _prune_activity(db: Database, retention_days: int) -> None:

@@ -28,7 +28,8 @@ from enlist.domain.errors import (
 )
 from enlist.domain.model import Group, Tenant
 from enlist.domain.query import Page, Query
-from enlist.ratelimit import make_limiter
+from enlist.encoding import to_scim_json
+from enlist.ratelimit import RedisLimiter, make_limiter
 from enlist.request_id import request_id_of
 from enlist.scim import audit, discovery
 from enlist.scim.cursors import Cursors, fingerprint
@@ -69,7 +70,7 @@ CURSOR_KEY_NAME = "scim_cursor"  # the server key (table server_keys) that signs
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     return Response(
-        json.dumps(body, ensure_ascii=False, separators=(",", ":")),
+        to_scim_json(body),
         status_code=status,
         media_type=SCIM_JSON,
         headers=headers,
@@ -131,6 +132,12 @@ class ScimApi:
         # Service calls run in at most this many threads, each with a pooled connection (a
         # plain executor: anyio's to_thread costs the event loop twice as much per call).
         self.threads = ThreadPoolExecutor(db.concurrency, thread_name_prefix="enlist-scim")
+        # SQLite point reads (one user by id or by a unique attribute) take tens of
+        # microseconds of database time: cheaper to run on the event loop than to hand to a
+        # thread and back. Not with Redis (a network round trip per request), nor PostgreSQL.
+        self.inline_reads = db.engine.dialect.name == "sqlite" and not isinstance(
+            self.limiter, RedisLimiter
+        )
         self._cursors: Cursors | None = None
 
     @property
@@ -149,10 +156,10 @@ class ScimApi:
     def app(self) -> ASGIApp:
         r = self._route
         routes = [
-            r("/Users", self.list_users, "GET"),
+            r("/Users", self.list_users, "GET", _is_lookup),
             r("/Users", self.create_user, "POST"),
             r("/Users/.search", self.search_users, "POST"),
-            r("/Users/{id}", self.get_user, "GET"),
+            r("/Users/{id}", self.get_user, "GET", lambda call: True),
             r("/Users/{id}", self.replace_user, "PUT"),
             r("/Users/{id}", self.patch_user, "PATCH"),
             r("/Users/{id}", self.delete_user, "DELETE"),
@@ -177,7 +184,16 @@ class ScimApi:
         app.router.redirect_slashes = False
         return _StripTrailingSlash(app)
 
-    def _route(self, path: str, handler: Callable[[Call, Tenant], Response], method: str) -> Route:
+    def _route(
+        self,
+        path: str,
+        handler: Callable[[Call, Tenant], Response],
+        method: str,
+        point_read: Callable[[Call], bool] | None = None,
+    ) -> Route:
+        """A route whose service call runs in a worker thread; `point_read` tells the
+        requests cheap enough to serve on the event loop (see `inline_reads`)."""
+
         async def endpoint(request: Request) -> Response:
             try:
                 raw = await self._read_body(request) if method in ("POST", "PUT", "PATCH") else None
@@ -185,6 +201,8 @@ class ScimApi:
                 return from_error(error)
             call = Call(request, None, self._base_url(request))
             call.raw = raw
+            if point_read is not None and self.inline_reads and point_read(call):
+                return self._serve(handler, call)
             return await asyncio.get_running_loop().run_in_executor(
                 self.threads, self._serve, handler, call
             )
@@ -198,6 +216,14 @@ class ScimApi:
         return f"{request.url.scheme}://{request.url.netloc}{request.scope.get('root_path', '')}"
 
     def _serve(self, handler: Callable[[Call, Tenant], Response], call: Call) -> Response:
+        if call.request.method == "GET":
+            # A read authenticates and reads in one transaction; a write must read its own
+            # change, so it keeps a transaction of its own (store/db.py `reads_together`).
+            with self.db.reads_together():
+                return self._serve_one(handler, call)
+        return self._serve_one(handler, call)
+
+    def _serve_one(self, handler: Callable[[Call, Tenant], Response], call: Call) -> Response:
         tenant: Tenant | None = None
         failure: str | None = None
         try:
@@ -606,6 +632,16 @@ class ScimApi:
             if item["id"].lower() == wanted.lower():
                 return json_response(item)
         raise NotFound(f"There is no {what} {wanted}.")
+
+
+# `attribute eq "value"` on a unique, indexed attribute: the lookup a provider makes before
+# every push (Okta's and Entra's userName) reads one row at most.
+_LOOKUP = re.compile(r'^\s*(?:userName|id)\s+eq\s+"[^"\\]*"\s*$', re.IGNORECASE)
+
+
+def _is_lookup(call: Call) -> bool:
+    text = call.params.get("filter")
+    return text is not None and _LOOKUP.match(text) is not None and "sortBy" not in call.params
 
 
 def _refuse_nul(call: Call) -> None:

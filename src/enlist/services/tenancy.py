@@ -469,7 +469,15 @@ def authenticate(db: Database, token: str, secret_key: str) -> Tenant:
         raise Unauthorized("The bearer token is not a valid Enlist SCIM secret.")
     wanted = digest(db, token, secret_key)
     with db.read() as conn:
-        found = AccountStore(conn).tenant_for_digest(wanted)
+        # The generation first: a tenant read after it is remembered under it, and any
+        # change committed since (revocation, plan, link, verification) moves it on.
+        generation = db.tenants.check(conn)
+        found: tuple[Tenant, str, datetime | None, datetime | None] | None
+        found = db.tenants.get(wanted)
+        if found is None:
+            found = AccountStore(conn).tenant_for_digest(wanted)
+            if found is not None:
+                db.tenants.remember(wanted, found, generation)
     if found is None or not hmac.compare_digest(found[1], wanted):
         raise Unauthorized("The bearer token is unknown or has been revoked.")
     tenant, _, last_used, expires_at = found
@@ -482,6 +490,7 @@ def authenticate(db: Database, token: str, secret_key: str) -> Tenant:
     if last_used is None or moment - last_used > LAST_USED_RESOLUTION:
         with db.write() as conn:
             AccountStore(conn).touch_secret(tenant.secret_id, moment, LAST_USED_RESOLUTION)
+        db.tenants.remember(wanted, (tenant, found[1], moment, expires_at), generation)
     return tenant
 
 

@@ -12,6 +12,8 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, make_url
 
+from enlist.store.generation import TenancyCache
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Threads that run database work at once in a server process (see scim/api.py); the pools
 # keep at least this many connections open. More threads only fight over the GIL: on SQLite,
@@ -27,7 +29,10 @@ def make_engine(url: str) -> Engine:
         pool: dict[str, Any] = {}
         if make_url(url).database not in (None, "", ":memory:"):
             # Keep a connection per worker thread: opening one replays the PRAGMAs below.
-            pool = {"pool_size": CONCURRENCY, "max_overflow": CONCURRENCY}
+            # At most two per thread (a GET's shared read and its secret's `last used`
+            # write) and one for the reads served on the event loop (scim/api.py): the
+            # loop never waits for a connection.
+            pool = {"pool_size": CONCURRENCY, "max_overflow": CONCURRENCY + 1}
         engine = create_engine(
             url, connect_args={"timeout": 30, "check_same_thread": False}, **pool
         )
@@ -95,6 +100,9 @@ class Database:
         self.concurrency = CONCURRENCY
         # Values that never change once stored (server keys), read once per process.
         self.constants: dict[str, bytes] = {}
+        # The tenants of the SCIM secrets this process saw, while the tenancy generation
+        # holds (store/generation.py): a request reads one row instead of four tables.
+        self.tenants = TenancyCache()
         self._autocommit_reads = engine.dialect.name == "postgresql"
         # SQLite allows one writer; its busy handler polls with sleeps of up to 100 ms, so
         # this process's writers queue on a lock instead (others' still meet busy_timeout;
@@ -105,6 +113,7 @@ class Database:
         # Told the account id each time a transaction of this process committed events
         # (the event feed's long polls and the webhook workers wake on it).
         self.listeners: list[Callable[[str], None]] = []
+        self._request = threading.local()  # the shared read connection (reads_together)
 
     @classmethod
     def open(cls, url: str, *, migrate: bool = True) -> Database:
@@ -115,6 +124,31 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
+        shared = getattr(self._request, "conn", None)
+        if shared is not None:  # inside `reads_together`: the request's own transaction
+            yield shared
+            return
+        with self._connect_for_reads() as conn:
+            yield conn
+
+    @contextmanager
+    def reads_together(self) -> Iterator[None]:
+        """Every `read()` of this thread, until the block ends, shares one connection and
+        transaction: a GET authenticates and reads in one, not two. Only for requests that
+        read; a write opens its own transaction as always (and on SQLite would not see its
+        own change from this snapshot, so it must not read through one)."""
+        if getattr(self._request, "conn", None) is not None:
+            yield
+            return
+        with self._connect_for_reads() as conn:
+            self._request.conn = conn
+            try:
+                yield
+            finally:
+                self._request.conn = None
+
+    @contextmanager
+    def _connect_for_reads(self) -> Iterator[Connection]:
         with self.engine.connect() as conn:
             if self._autocommit_reads:
                 # PostgreSQL at READ COMMITTED gives every statement its own snapshot, in a

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
+import orjson
 from sqlalchemy import (
     ColumnElement,
     Connection,
@@ -294,36 +295,76 @@ _ID, _ACCOUNT = bindparam("id", type_=String), bindparam("account_id", type_=Str
 # Users the identity provider deleted stay as rows but leave the SCIM view: every SCIM
 # query carries this (the admin pages alone ask for them).
 _LIVE = users.c.deleted_at.is_(None)
-_USER_BY_ID_ANY = select(users).where(users.c.id == _ID, users.c.account_id == _ACCOUNT)
-_USER_BY_ID = _USER_BY_ID_ANY.where(_LIVE)
 _USER_PK_AND_VERSION = select(users.c.pk, users.c.version).where(
     users.c.id == _ID, users.c.account_id == _ACCOUNT, _LIVE
 )
 _USER_PK_AND_VERSION_LOCKED = _USER_PK_AND_VERSION.with_for_update()
-_EMAILS_OF_USERS = (
-    select(user_emails)
-    .where(user_emails.c.user_pk.in_(bindparam("pks", expanding=True)))
-    .order_by(user_emails.c.user_pk, user_emails.c.position)
-)
-_GROUPS_OF_USERS = (
-    select(group_members.c.user_pk, groups.c.id, groups.c.display_name)
-    .join(groups, groups.c.pk == group_members.c.group_pk)
-    .where(group_members.c.user_pk.in_(bindparam("pks", expanding=True)))
-    .order_by(groups.c.pk)
-)
 _USER_COUNT = select(user_counts.c.users).where(user_counts.c.account_id == _ACCOUNT)
-_EMAILS_OF_USER = (
-    select(user_emails)
-    .where(user_emails.c.user_pk == bindparam("pk"))
-    .order_by(user_emails.c.user_pk, user_emails.c.position)
-)
-_GROUPS_OF_USER = (
-    select(group_members.c.user_pk, groups.c.id, groups.c.display_name)
-    .join(groups, groups.c.pk == group_members.c.group_pk)
-    .where(group_members.c.user_pk == bindparam("pk"))
-    .order_by(groups.c.pk)
-)
 _GROUP_BY_ID = select(groups).where(groups.c.id == _ID, groups.c.account_id == _ACCOUNT)
+
+
+def _user_parts(
+    aggregate: Callable[..., ColumnElement[Any]], build: Callable[..., ColumnElement[Any]]
+) -> tuple[Any, Any]:
+    """A user's emails and its groups, each a JSON array read with the user's row (a GET by
+    id was three statements, a page of users three). Each element carries its position
+    (groups: pk) and is put back in order in Python, whatever order the aggregate keeps."""
+    emails_of = (
+        select(
+            aggregate(
+                build(
+                    user_emails.c.position,
+                    user_emails.c.value,
+                    user_emails.c.type,
+                    user_emails.c.primary,
+                    user_emails.c.display,
+                )
+            )
+        )
+        .where(user_emails.c.user_pk == users.c.pk)
+        .scalar_subquery()
+    )
+    groups_of = (
+        select(aggregate(build(groups.c.pk, groups.c.id, groups.c.display_name)))
+        .select_from(group_members.join(groups, groups.c.pk == group_members.c.group_pk))
+        .where(group_members.c.user_pk == users.c.pk)
+        .scalar_subquery()
+    )
+    return emails_of, groups_of
+
+
+_USER_PARTS = {
+    "sqlite": _user_parts(func.json_group_array, func.json_array),
+    "postgresql": _user_parts(func.json_agg, func.json_build_array),
+}
+
+
+def _parts(dialect: str, with_groups: bool) -> tuple[Any, ...]:
+    emails_of, groups_of = _USER_PARTS[dialect]
+    return (emails_of, groups_of) if with_groups else (emails_of,)
+
+
+# (dialect, include_deleted, with_groups) -> the user by id with its parts, built once
+_USER_WITH_PARTS = {
+    (dialect, include_deleted, with_groups): (
+        select(users, *_parts(dialect, with_groups))
+        .where(users.c.id == _ID, users.c.account_id == _ACCOUNT)
+        .where(*(() if include_deleted else (_LIVE,)))
+    )
+    for dialect in _USER_PARTS
+    for include_deleted in (False, True)
+    for with_groups in (False, True)
+}
+_PARTS_AT = len(users.c)  # where the JSON arrays start in such a row
+
+
+def _json_list(value: Any) -> list[Any]:
+    """A JSON array column: text on SQLite, parsed already (or NULL for none) on PostgreSQL."""
+    if value is None:
+        return []
+    return orjson.loads(value) if isinstance(value, str) else list(value)
+
+
 _GROUP_PK_AND_VERSION = select(groups.c.pk, groups.c.version).where(
     groups.c.id == _ID, groups.c.account_id == _ACCOUNT
 )
@@ -420,7 +461,10 @@ class UserStore(Listing):
         return users.c.deleted_at.is_not(None) if deleted else _LIVE
 
     def _load(self, rows: Sequence[Row[Any]], query: Query) -> list[Any]:
-        return self._hydrate(rows, with_groups=query.with_groups)
+        return self._with_parts(rows, with_groups=query.with_groups)
+
+    def _loaded_with(self, query: Query) -> tuple[Any, ...]:
+        return _parts(self.conn.dialect.name, query.with_groups)
 
     def _count_all(self) -> int:
         # every user: the trigger-kept count (deleted users excluded), not a scan
@@ -543,43 +587,30 @@ class UserStore(Listing):
     def get(
         self, user_id: str, *, with_groups: bool = True, include_deleted: bool = False
     ) -> User | None:
-        statement = _USER_BY_ID_ANY if include_deleted else _USER_BY_ID
-        rows = self.conn.execute(statement, {"id": user_id, "account_id": self.account_id}).all()
-        found = self._hydrate(rows, with_groups=with_groups)
+        key = (self.conn.dialect.name, include_deleted, with_groups)
+        statement = _USER_WITH_PARTS[key]
+        row = self.conn.execute(statement, {"id": user_id, "account_id": self.account_id}).first()
+        found = self._with_parts([row] if row is not None else [], with_groups=with_groups)
         return found[0] if found else None
 
-    def _hydrate(self, rows: Sequence[Row[Any]], *, with_groups: bool) -> list[User]:
-        if not rows:
-            return []
-        pks = [row.pk for row in rows]
-        emails: dict[int, list[Email]] = {pk: [] for pk in pks}
-        # One user (GET by id, a userName lookup): plain equality, no IN list to expand.
-        emails_of, groups_of, params = (
-            (_EMAILS_OF_USER, _GROUPS_OF_USER, {"pk": pks[0]})
-            if len(pks) == 1
-            else (_EMAILS_OF_USERS, _GROUPS_OF_USERS, {"pks": pks})
-        )
-        for email in self.conn.execute(emails_of, params).all():
-            emails[email.user_pk].append(
-                Email(
-                    value=email.value,
-                    type=email.type,
-                    primary=bool(email.primary),
-                    display=email.display,
-                )
-            )
-        memberships: dict[int, list[GroupRef]] = {pk: [] for pk in pks}
-        if with_groups:
-            for link in self.conn.execute(groups_of, params).all():
-                memberships[link.user_pk].append(
-                    GroupRef(id=link.id, display_name=link.display_name)
-                )
+    def _with_parts(self, rows: Sequence[Row[Any]], *, with_groups: bool) -> list[User]:
+        """Users from rows read with their parts (`_parts`)."""
         # Only users with a manager cost a query: most directories set none.
         managers = self.manager_names(row[_MANAGER] for row in rows if row[_MANAGER] is not None)
-        return [
-            self._user(row, emails[row.pk], memberships[row.pk] if with_groups else None, managers)
-            for row in rows
-        ]
+        found = []
+        for row in rows:
+            emails = [
+                Email(value=value, type=kind, primary=bool(primary), display=display)
+                for _, value, kind, primary, display in sorted(_json_list(row[_PARTS_AT]))
+            ]
+            memberships = None
+            if with_groups:
+                memberships = [
+                    GroupRef(id=group_id, display_name=name)
+                    for _, group_id, name in sorted(_json_list(row[_PARTS_AT + 1]))
+                ]
+            found.append(self._user(row, emails, memberships, managers))
+        return found
 
     @staticmethod
     def _user(

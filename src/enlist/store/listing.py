@@ -43,6 +43,10 @@ class Listing:
     def _load(self, rows: Sequence[Row[Any]], query: Query) -> list[Any]:
         raise NotImplementedError
 
+    def _loaded_with(self, query: Query) -> tuple[Any, ...]:
+        """Columns read with each row besides the table's (what `_load` needs of its parts)."""
+        return ()
+
     def _count_all(self) -> int | None:
         """The number of all the account's rows without counting them, when it is kept."""
         return None
@@ -81,7 +85,7 @@ class Listing:
     ) -> list[Any]:
         condition = self._condition(part, within)
         pk = self.table.c.pk
-        statement = select(self.table).where(condition)
+        statement = select(self.table, *self._loaded_with(part.query)).where(condition)
         if not order and offset >= _SEEK_FROM:
             # A deep page in the default order: find its first row in the (account_id, pk)
             # index alone, then read just the page; OFFSET would read every skipped row.

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -266,6 +267,17 @@ activity = Table(
 )
 
 # The admin pages: what every worker process must share lives here, not in memory.
+
+# One row, bumped by triggers (migration 0015) in the transaction of every change to what a
+# SCIM secret acts for: a secret revoked or its expiry changed, a domain verified, unverified,
+# linked, unlinked or removed, a calendar's plan. Each server process keeps the tenants of
+# the secrets it saw while this number holds (services/tenancy.py `authenticate`).
+tenancy_generation = Table(
+    "tenancy_generation",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("generation", BigInteger, nullable=False),
+)
 
 server_keys = Table(
     "server_keys",
