@@ -136,9 +136,14 @@ def main() -> None:
         metavar="N",
         help="instead: POST N users to `enlist serve` without, then with, an enabled webhook",
     )
+    parser.add_argument(
+        "--separate-worker",
+        action="store_true",
+        help="with --provisioning: deliver from `enlist worker`, not inside the server",
+    )
     args = parser.parse_args()
     if args.provisioning:
-        provisioning(args.backend, args.provisioning)
+        provisioning(args.backend, args.provisioning, separate=args.separate_worker)
         return
 
     with tempfile.TemporaryDirectory() as workdir:
@@ -193,7 +198,7 @@ def main() -> None:
     )
 
 
-def provisioning(backend: str, count: int) -> None:
+def provisioning(backend: str, count: int, *, separate: bool = False) -> None:
     """SCIM POST /Users throughput of `enlist serve` (4 client threads), rounds alternating
     between no webhook and one enabled webhook that the server delivers to meanwhile."""
     import os
@@ -217,12 +222,20 @@ def provisioning(backend: str, count: int) -> None:
             ENLIST_DATABASE_URL=url,
             ENLIST_RATE_LIMIT_PER_SECOND="0",
             ENLIST_WEBHOOK_ALLOW_PRIVATE="true",
+            ENLIST_WEBHOOK_DELIVERY="false" if separate else "true",
         )
         server = subprocess.Popen(
             [sys.executable, "-m", "enlist", "serve", "--port", str(port)],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+        )
+        worker = (
+            subprocess.Popen(
+                [sys.executable, "-m", "enlist", "worker"], env=env, stderr=subprocess.DEVNULL
+            )
+            if separate
+            else None
         )
         base = f"http://127.0.0.1:{port}/scim/v2"
         headers = {"Authorization": f"Bearer {token}"}
@@ -261,15 +274,22 @@ def provisioning(backend: str, count: int) -> None:
             receiver.wait_for(2 * count, timeout=120)
             db.dispose()
         finally:
-            server.terminate()
-            server.wait()
+            for process in (server, worker):
+                if process is not None:
+                    process.terminate()
+                    process.wait()
             receiver.stop()
             if drop is not None:
                 drop()
     result = {k: round(statistics.mean(v), 1) for k, v in rates.items()}
     print(
         json.dumps(
-            {"backend": backend, "posts_per_second": result, "delivered": len(receiver.arrivals)}
+            {
+                "backend": backend,
+                "delivery": "enlist worker" if separate else "inside enlist serve",
+                "posts_per_second": result,
+                "delivered": len(receiver.arrivals),
+            }
         )
     )
 

@@ -296,3 +296,30 @@ def test_who_has_access_pages_by_key_and_filters_by_level_and_text(db, tenant, s
     found = access.people_with_access(db, tenant.account_id, calendar, text="USER05")
     assert [p.person.id for p in found.people] == [ids[5]]
     assert access.people_with_access(db, tenant.account_id, calendar, text="%").people == []
+
+
+def test_pages_skip_deactivated_people_and_find_rare_levels_across_many_members(
+    db, tenant, scim, calendar
+):
+    ids = [scim.create_user(f"m{n:03}@example.com")["id"] for n in range(130)]
+    big = scim.create_group("Many", ids)["id"]
+    access.grant(db, tenant.account_id, calendar, group(big), Level.read_only)
+    for n in (5, 120):
+        access.grant(db, tenant.account_id, calendar, user(ids[n]), Level.modify)
+    off = {"Operations": [{"op": "replace", "value": {"active": False}}]}
+    assert scim.patch(f"/Users/{ids[6]}", json=off).status_code == 200
+
+    def every(level: Level | None, limit: int) -> list[str]:
+        seen, after = [], 0
+        while True:
+            page = access.people_with_access(
+                db, tenant.account_id, calendar, after=after, limit=limit, level=level
+            )
+            seen += [p.person.id for p in page.people]
+            if page.next_after is None:
+                return seen
+            after = page.next_after
+
+    assert every(Level.modify, 1) == [ids[5], ids[120]]
+    assert every(None, 50) == [i for n, i in enumerate(ids) if n != 6]
+    assert every(Level.read_only, 7) == [i for n, i in enumerate(ids) if n not in (5, 6, 120)]

@@ -101,7 +101,7 @@ def groups_page(visit: Visit) -> Response:
 def group_page(visit: Visit) -> Response:
     group = directory.account_group(visit.db, visit.account_id, visit.request.path_params["id"])
     organizations = {o.id: o for o in tenancy.organizations(visit.db, visit.account_id)}
-    history = activity.newest(visit.db, visit.account_id, limit=20, text=group.display_name)
+    history = activity.newest(visit.db, visit.account_id, limit=20, resource_id=group.id)
     grants = access.grants_of(visit.db, visit.account_id, Subject(SubjectType.group, group.id))
     return visit.render(
         "group.html",
@@ -143,6 +143,7 @@ def _entries(visit: Visit, found: list[tuple[int, Entry]]) -> list[dict[str, Any
                 "User": "/users/",
                 "Group": "/groups/",
                 "Domain": "/domains/",
+                "Organization": "/organizations/",
                 "Calendar": "/calendars/",
             }.get(entry.resource_type or "")
         rows.append(

@@ -14,7 +14,7 @@ from enlist.admin.providers import SetupGuide, guide_for
 from enlist.admin.visit import PageRoute, Visit
 from enlist.clock import now
 from enlist.dns import TxtResolver
-from enlist.domain.errors import EnlistError, NotFound
+from enlist.domain.errors import EnlistError, InvalidValue, NotFound
 from enlist.domain.tenancy import ScimSecret, TrustedDomain
 from enlist.services import refusals, sealing, setup, tenancy
 
@@ -116,6 +116,8 @@ def _domain_page(
         verified_names=[d.name for d in tenancy.domains(visit.db, account_id) if d.verified],
         removal=setup.domain_removal(visit.db, account_id, domain.id),
         add_secret=bool(visit.field("add_secret")),
+        secret_label=visit.field("secret_label"),
+        secret_expires_in_days=visit.field("secret_expires_in_days"),
         **sso_pages.context(visit, domain, sso_check),
     )
 
@@ -213,6 +215,8 @@ def save_domain(visit: Visit) -> Response:
                 domain.name,
                 visit.account_id,
                 secret_key=visit.settings.secret_key,
+                expires_in_days=_days(visit.field("secret_expires_in_days")),
+                label=visit.field("secret_label"),
                 actor=visit.actor,
             )
             if add_secret
@@ -294,6 +298,15 @@ def new_secret_page(visit: Visit) -> Response:
         )
     response.delete_cookie(NEW_SECRET_COOKIE, path=_new_secret_path(domain))
     return response
+
+
+def _days(text: str) -> int | None:
+    """The secret's lifetime chosen on the page ("" for never)."""
+    if not text:
+        return None
+    if not text.isdigit():
+        raise InvalidValue(f"{text!r} is not a number of days.")
+    return int(text)
 
 
 def revoke_secret(visit: Visit) -> Response:

@@ -16,8 +16,11 @@ from starlette.staticfiles import StaticFiles
 from enlist.admin import (
     access_pages,
     account_pages,
+    admin_pages,
     directory_pages,
     domain_pages,
+    export_pages,
+    secret_pages,
     setup_pages,
     sso_pages,
     webhook_pages,
@@ -44,6 +47,9 @@ PAGE_MODULES = (
     directory_pages,
     webhook_pages,
     setup_pages,
+    admin_pages,
+    secret_pages,
+    export_pages,
 )
 
 

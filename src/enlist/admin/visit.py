@@ -47,10 +47,23 @@ class Admin:
     account_name: str
     email: str
     token: str  # the session's secret, from the cookie; binds the CSRF token
+    admin_id: str = ""
+    role: str = "owner"
 
     @classmethod
     def of(cls, session: AdminSession, token: str) -> Admin:
-        return cls(session.account_id, session.account_name, session.email, token)
+        return cls(
+            session.account_id,
+            session.account_name,
+            session.email,
+            token,
+            session.admin_id,
+            session.role,
+        )
+
+    @property
+    def is_owner(self) -> bool:
+        return self.role == "owner"
 
 
 Handler = Callable[["Visit"], Response]

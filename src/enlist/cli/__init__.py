@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from enlist.cli import access, activity, apikeys, server, signin, tenancy, webhooks
+from enlist.cli import access, activity, admins, apikeys, server, signin, tenancy, webhooks
 
 del signin  # imported for the `domain sso` command it adds
 
@@ -21,6 +21,7 @@ app.add_typer(tenancy.secret_app, name="secret")
 app.add_typer(apikeys.apikey_app, name="apikey")
 app.add_typer(access.access_app, name="access")
 app.add_typer(webhooks.webhook_app, name="webhook")
+app.add_typer(admins.admin_app, name="admin")
 app.command()(activity.audit)
 app.command()(server.serve)
 app.command()(server.demo)

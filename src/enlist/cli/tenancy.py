@@ -250,6 +250,12 @@ def secret_create(
             "--expires-in-days", metavar="DAYS", help="Refuse the secret after this many days."
         ),
     ] = None,
+    label: Annotated[
+        str,
+        typer.Option(
+            "--label", metavar="TEXT", help='Its name on the pages, e.g. "Okta production".'
+        ),
+    ] = "",
     as_json: JsonFlag = False,
     database_url: DatabaseUrl = None,
 ) -> None:
@@ -263,7 +269,11 @@ def secret_create(
     created = run(
         settings,
         lambda db: tenancy.create_secret(
-            db, domain, secret_key=settings.secret_key, expires_in_days=expires_in_days
+            db,
+            domain,
+            secret_key=settings.secret_key,
+            expires_in_days=expires_in_days,
+            label=label,
         ),
     )
     expiry = f" (expires {created.expires_at:%Y-%m-%d})" if created.expires_at else ""
@@ -283,9 +293,12 @@ def secret_list(
 ) -> None:
     """List a domain's secrets (never their values): created, last used, expiry, revoked.
 
+    "created_by" is the admin who made it on the pages (null: made from the command line).
+
     With --json: {"domain": "acme.com", "secrets": [{"id": "SECRET_ID", "hint": "enl_AbCd…",
-    "created": "2025-01-31T09:30:00+00:00", "last_used": null, "expires": null,
-    "revoked": false, "warning": null}]}
+    "label": "Okta production", "created": "2025-01-31T09:30:00+00:00",
+    "created_by": "it@acme.com", "last_used": null, "expires": null, "revoked": false,
+    "warning": null}]}
     """
 
     def collect(db: Database) -> list[dict[str, Any]]:
@@ -294,7 +307,9 @@ def secret_list(
             {
                 "id": s.id,
                 "hint": s.hint,
+                "label": s.label,
                 "created": when(s.created),
+                "created_by": s.created_by,
                 "last_used": when(s.last_used),
                 "expires": when(s.expires_at),
                 "revoked": s.revoked_at is not None,
@@ -305,7 +320,8 @@ def secret_list(
 
     rows = run(settings_of(database_url), collect)
     lines = [
-        f"{r['id']}  {r['hint']}  created {r['created'][:16]}  "
+        f"{r['id']}  {r['hint']}{'  ' + r['label'] if r['label'] else ''}  "
+        f"created {r['created'][:16]}  "
         f"last used {(r['last_used'] or 'never')[:16]}"
         f"{'  REVOKED' if r['revoked'] else ''}{'  ' + r['warning'] if r['warning'] else ''}"
         for r in rows

@@ -137,6 +137,7 @@ class Refusal(StrEnum):
     bad_request = "bad_request"
     provider_refused = "provider_refused"
     bad_token = "bad_token"
+    not_admin = "not_admin"  # the admin pages asked, and the email is none of the account's admins
 
 
 MESSAGES: dict[Refusal, str] = {
@@ -174,6 +175,10 @@ MESSAGES: dict[Refusal, str] = {
     Refusal.bad_token: (
         "Your identity provider's answer could not be trusted, so you were not signed in. "
         "Start again; if it happens again, tell your administrator."
+    ),
+    Refusal.not_admin: (
+        "Your identity provider signed you in, but you are not an admin of this account. "
+        "Ask an owner to invite you on the Admins page."
     ),
 }
 

@@ -58,6 +58,8 @@ class ScimSecret:
     last_used: datetime | None
     revoked_at: datetime | None
     expires_at: datetime | None = None
+    label: str | None = None  # the admin's name for it, e.g. "Okta production"
+    created_by: str | None = None  # the admin's email (None: the operator made it)
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,8 @@ class AdminSession:
     email: str
     account_name: str
     expires: datetime
+    admin_id: str = ""
+    role: str = "owner"  # owner or admin (domain/admins.py)
 
 
 @dataclass(frozen=True)

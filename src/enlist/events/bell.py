@@ -77,7 +77,8 @@ class Bell:
         with self._rung:
             return self._rings
 
-    def sleep(self, seen: int, timeout: float) -> None:
-        """Block this thread until an announcement after `rings()` returned `seen`, or timeout."""
+    def sleep(self, seen: int, timeout: float) -> bool:
+        """Block this thread until an announcement after `rings()` returned `seen`, or
+        timeout; True when an announcement woke it."""
         with self._rung:
-            self._rung.wait_for(lambda: self._rings != seen, timeout)
+            return self._rung.wait_for(lambda: self._rings != seen, timeout)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 
 from enlist.domain.activity import Entry
 from enlist.store.activity import ActivityStore
@@ -29,8 +30,10 @@ def newest(
     outcome: str | None = None,
     resource_type: str | None = None,
     text: str | None = None,
+    resource_id: str | None = None,
 ) -> list[tuple[int, Entry]]:
-    """The account's entries, newest first, optionally filtered; `before` pages by position."""
+    """The account's entries, newest first, optionally filtered; `before` pages by position;
+    `resource_id` keeps one resource's own history (a group's, whatever names it had)."""
     with db.read() as conn:
         return ActivityStore(conn).newest(
             account_id,
@@ -39,7 +42,39 @@ def newest(
             outcome=outcome,
             resource_type=resource_type,
             text=text,
+            resource_id=resource_id,
         )
+
+
+EXPORT_BATCH = 500
+
+
+def every(
+    db: Database,
+    account_id: str,
+    *,
+    outcome: str | None = None,
+    resource_type: str | None = None,
+    text: str | None = None,
+) -> Iterator[Entry]:
+    """Every entry matching the filters, newest first, read EXPORT_BATCH at a time (one
+    short read each), so an export of any size streams without holding a transaction."""
+    before: int | None = None
+    while True:
+        found = newest(
+            db,
+            account_id,
+            limit=EXPORT_BATCH,
+            before=before,
+            outcome=outcome,
+            resource_type=resource_type,
+            text=text,
+        )
+        for _, entry in found:
+            yield entry
+        if len(found) < EXPORT_BATCH:
+            return
+        before = found[-1][0]
 
 
 def prune(db: Database, older_than_days: int) -> int:

@@ -18,7 +18,7 @@ from enlist.domain.webhooks import Delivery, DeliveryStatus, Webhook
 from enlist.events.backoff import GIVE_UP_AFTER, retry_delay, should_disable
 from enlist.events.sender import DeliveryAttempt, Verdict
 from enlist.services.unit import SYSTEM, Change, writing
-from enlist.services.webhooks import body_of, disable_webhook, signing_secret
+from enlist.services.webhooks import body_of, disable_webhook, unseal_secret
 from enlist.store.db import Database
 from enlist.store.webhooks import Attempt, WebhookStore
 
@@ -47,37 +47,47 @@ class Batch:
     items: list[Outgoing]
 
 
-def claim(db: Database, worker: str, lease: timedelta, limit: int) -> list[str]:
-    """Endpoints with something to send, held by `worker` for `lease` (or until released)."""
+def take(
+    db: Database,
+    worker: str,
+    lease: timedelta,
+    secret_key: str,
+    size: int,
+    secrets: dict[str, str],
+) -> Batch | None:
+    """Claim one endpoint with something to send, queue its new events and return the due
+    head of its queue, in one transaction (None: nothing to send anywhere right now).
+
+    `secrets` is the worker's cache of unsealed signing secrets, by sealed value. An
+    endpoint whose secret cannot be unsealed any more (ENLIST_SECRET_KEY changed) is
+    disabled with the reason.
+    """
     moment = now()
     with db.read() as conn:
         if not WebhookStore(conn).any_claimable(moment):
-            return []
-    with db.write() as conn:
-        return WebhookStore(conn).claim(worker, moment, moment + lease, limit)
-
-
-def next_batch(db: Database, webhook_id: str, secret_key: str, size: int) -> Batch | None:
-    """Queue the endpoint's new events, then return the due head of its queue (None when
-    the endpoint is gone or disabled)."""
-    moment = now()
+            return None
     with db.write() as conn:
         store = WebhookStore(conn)
-        found = store.get(webhook_id)
-        if found is None or not found.enabled:
+        claimed = store.claim(worker, moment, moment + lease, 1)
+        if not claimed:
             return None
+        found = store.get(claimed[0])
+        assert found is not None
         store.queue_new(found, moment, QUEUE_READ)
-    with db.read() as conn:
-        head = WebhookStore(conn).due(webhook_id, moment, size)
-    if not head:
-        return Batch(found, "", [])
-    try:
-        secret = signing_secret(db, webhook_id, secret_key)
-    except InvalidValue as unreadable:  # ENLIST_SECRET_KEY changed: it cannot sign any more
-        disable_webhook(db, webhook_id, actor=SYSTEM, reason=unreadable.detail)
-        return None
-    items = [Outgoing(d, e, body_of(e)) for d, e in head]
-    return Batch(found, secret, items)
+        head = store.due(found.id, moment, size)
+        if not head:
+            store.release(found.id, worker)
+            return Batch(found, "", [])
+        sealed = store.sealed_secret(found.id)
+    secret = secrets.get(sealed)
+    if secret is None:
+        try:
+            secret = secrets[sealed] = unseal_secret(db, sealed, secret_key)
+        except InvalidValue as unreadable:
+            release(db, found.id, worker)
+            disable_webhook(db, found.id, actor=SYSTEM, reason=unreadable.detail)
+            return Batch(found, "", [])
+    return Batch(found, secret, [Outgoing(d, e, body_of(e)) for d, e in head])
 
 
 def record(db: Database, worker: str, batch: Batch, attempts: list[DeliveryAttempt]) -> bool:

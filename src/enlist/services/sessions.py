@@ -16,10 +16,12 @@ from datetime import datetime, timedelta
 
 from enlist.clock import now
 from enlist.domain.activity import Entry
+from enlist.domain.admins import AccountAdmin
 from enlist.domain.errors import RateLimited, Unauthorized
 from enlist.domain.tenancy import AdminSession
-from enlist.services import activity, tenancy
+from enlist.services import activity, admins, tenancy
 from enlist.services.keys import server_key
+from enlist.services.unit import Actor, writing
 from enlist.store.db import Database
 from enlist.store.sessions import SessionStore
 
@@ -122,8 +124,8 @@ def sign_in(
     delay = limit.delay(address_count)
     if delay:
         pause(delay)
-    account_id = tenancy.check_password(db, email.strip(), password)
-    if account_id is None:
+    admin = admins.check_admin_password(db, email.strip(), password)
+    if admin is None:
         with db.write() as conn:
             store = SessionStore(conn)
             store.forget_failures_before(moment - limit.window)
@@ -150,8 +152,28 @@ def sign_in(
         store = SessionStore(conn)
         store.clear_failures(email_key)
         store.end_expired_sessions(moment)
-        store.add_session(_digest(token), account_id, moment, expires)
-    return NewSession(token=token, account_id=account_id, email=email.strip(), expires=expires)
+        store.add_session(_digest(token), admin.account_id, admin.id, moment, expires)
+    return NewSession(token=token, account_id=admin.account_id, email=admin.email, expires=expires)
+
+
+def open_session(db: Database, admin: AccountAdmin, how: str) -> NewSession:
+    """A session for an admin who proved who they are another way (single sign-on; `how`
+    says which, for the activity log): no password, and no failed attempts to clear."""
+    token = secrets.token_urlsafe(32)
+    moment = now()
+    expires = moment + SESSION_LIFETIME
+    with writing(db, admin.account_id, Actor("admin", admin.email)) as change:
+        store = SessionStore(change.conn)
+        store.end_expired_sessions(moment)
+        store.add_session(_digest(token), admin.account_id, admin.id, moment, expires)
+        change.log(
+            "admin.sign_in",
+            f"{admin.email} signed in {how}.",
+            resource_type="Admin",
+            resource_id=admin.id,
+            resource_name=admin.email,
+        )
+    return NewSession(token=token, account_id=admin.account_id, email=admin.email, expires=expires)
 
 
 def _log_failure(
@@ -216,6 +238,11 @@ def current_session(db: Database, token: str) -> AdminSession | None:
         return None
     with db.read() as conn:
         return SessionStore(conn).session(_digest(token), now())
+
+
+def session_digest(token: str) -> str:
+    """How the database knows a session (to keep it when the others end)."""
+    return _digest(token)
 
 
 def sign_out(db: Database, token: str) -> None:

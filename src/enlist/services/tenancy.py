@@ -12,19 +12,21 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
 from enlist.clock import now
+from enlist.domain.admins import Role
 from enlist.domain.errors import Conflict, InvalidValue, NotFound, Unauthorized
 from enlist.domain.events import EventType
 from enlist.domain.model import Plan, Tenant
 from enlist.domain.providers import LABELS, Provider
 from enlist.domain.tenancy import Account, Calendar, Organization, ScimSecret, TrustedDomain
+from enlist.services import admins
 from enlist.services.keys import server_key
 from enlist.services.unit import OPERATOR, Actor, Change, writing
 from enlist.store.accounts import AccountStore
+from enlist.store.admins import AdminStore
 from enlist.store.db import Database
 from enlist.store.events import EventStore
 
@@ -41,6 +43,7 @@ def _hasher() -> PasswordHasher:
 
 
 def create_account(db: Database, name: str, email: str, password: str | None = None) -> str:
+    """A new account whose first admin (its owner) is `email`."""
     name, email = name.strip(), email.strip()
     if not name:
         raise InvalidValue("An account needs a name.")
@@ -49,9 +52,10 @@ def create_account(db: Database, name: str, email: str, password: str | None = N
     password_hash = _hasher().hash(password) if password else None
     with db.write() as conn:
         store = AccountStore(conn)
-        if store.account_by_email(email):
+        if store.account_by_email(email) or AdminStore(conn).by_email(email):
             raise Conflict(f"An account with the admin email {email} already exists.")
-        account_id = store.add_account(name, email, password_hash)
+        account_id = store.add_account(name, email)
+        AdminStore(conn).add(account_id, email, Role.owner.value, password_hash=password_hash)
         EventStore(conn).start_account(account_id)
         return account_id
 
@@ -73,23 +77,14 @@ def account_of(db: Database, account_id: str) -> Account:
 def find_account(db: Database, email: str) -> str | None:
     """The id of the account whose admin signs in with this email, if there is one."""
     with db.read() as conn:
-        account = AccountStore(conn).account_by_email(email.strip())
-    return str(account["id"]) if account else None
+        admin = AdminStore(conn).by_email(email.strip())
+    return admin.account_id if admin else None
 
 
 def check_password(db: Database, email: str, password: str) -> str | None:
-    """The account id when the admin's email and password match, else None."""
-    with db.read() as conn:
-        account = AccountStore(conn).account_by_email(email)
-    hasher = _hasher()
-    if account is None or not account["password_hash"]:
-        hasher.hash(password)  # spend the same time whether or not the account exists
-        return None
-    try:
-        hasher.verify(account["password_hash"], password)
-    except (VerificationError, InvalidHashError):  # a wrong password, or a hash we cannot read
-        return None
-    return str(account["id"])
+    """The account id when an admin's email and password match, else None."""
+    admin = admins.check_admin_password(db, email.strip(), password)
+    return admin.account_id if admin else None
 
 
 def require_account(conn: Connection, account_id: str) -> None:
@@ -390,12 +385,17 @@ def create_secret(
     *,
     secret_key: str,
     expires_in_days: int | None = None,
+    label: str = "",
     actor: Actor = OPERATOR,
 ) -> NewSecret:
     """A fresh secret for a verified domain, digested under `secret_key` (see `digest`);
-    the plain value exists only in the return value."""
+    the plain value exists only in the return value. `label` is the admin's name for it
+    ("Okta production"); the admin who made it is kept with it."""
     if expires_in_days is not None and not 1 <= expires_in_days <= 3650:
         raise InvalidValue("A secret's lifetime must be between 1 and 3650 days.")
+    label = " ".join(label.split())
+    if len(label) > 100:
+        raise InvalidValue("A secret's label may have at most 100 characters.")
     expires_at = now() + timedelta(days=expires_in_days) if expires_in_days else None
     domain = domain_for(db, domain_name, account_id)
     if not domain.verified:
@@ -408,11 +408,19 @@ def create_secret(
     hint = token[:8] + "…"
     with writing(db, domain.account_id, actor) as change:
         secret_id = AccountStore(change.conn).add_secret(
-            domain.account_id, domain.id, hashed, hint, expires_at
+            domain.account_id,
+            domain.id,
+            hashed,
+            hint,
+            expires_at,
+            label=label or None,
+            created_by=actor.id if actor.kind == "admin" else None,
         )
+        named = f" “{label}”" if label else ""
         change.log(
             "secret.create",
-            f"Created the SCIM secret {hint} for {domain.name}.",
+            f"Created the SCIM secret {hint}{named} for {domain.name}"
+            + (f", expiring on {expires_at:%Y-%m-%d}." if expires_at else "."),
             resource_type="Secret",
             resource_id=secret_id,
             resource_name=domain.name,
@@ -423,6 +431,7 @@ def create_secret(
                 "id": secret_id,
                 "domain": domain.name,
                 "hint": hint,
+                "label": label or None,
                 "expires": expires_at.isoformat() if expires_at else None,
             },
         )
@@ -477,11 +486,15 @@ def authenticate(db: Database, token: str, secret_key: str) -> Tenant:
 
 
 def set_password(db: Database, account_id: str, password: str) -> None:
-    """Give the account's admin a new password (the old one stops working)."""
+    """Give the account's owner (the one with the account's email, else the oldest) a new
+    password; the old one stops working."""
     password_hash = _hasher().hash(password)  # before the write: hashing takes a while
     with db.write() as conn:
-        if not AccountStore(conn).set_password_hash(account_id, password_hash):
+        account = AccountStore(conn).account(account_id)
+        owner = AdminStore(conn).first_owner(account_id, account["email"]) if account else None
+        if owner is None:
             raise NotFound(f"There is no account {account_id}.")
+        AdminStore(conn).set_password_hash(owner.id, password_hash)
 
 
 # account-scoped reads and edits for the admin pages ------------------------------------

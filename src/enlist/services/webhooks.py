@@ -214,6 +214,10 @@ def signing_secret(db: Database, webhook_id: str, secret_key: str) -> str:
     """The endpoint's secret in the clear, to sign with (never shown again)."""
     with db.read() as conn:
         sealed = WebhookStore(conn).sealed_secret(webhook_id)
+    return unseal_secret(db, sealed, secret_key)
+
+
+def unseal_secret(db: Database, sealed: str, secret_key: str) -> str:
     secret = unseal(db, secret_key, SECRET_PURPOSE, sealed)
     if secret is None:
         raise InvalidValue(

@@ -19,7 +19,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route
 
 from enlist.admin.site import SECURITY_HEADERS
-from enlist.admin.visit import FLASH_COOKIE, PRESESSION_COOKIE, Site
+from enlist.admin.visit import FLASH_COOKIE, PRESESSION_COOKIE, SESSION_COOKIE, Site
 from enlist.admin.visit import HERE as ADMIN_HERE
 from enlist.domain.access import label, level_of
 from enlist.domain.errors import NotFound
@@ -35,7 +35,7 @@ from enlist.domain.signin import (
 )
 from enlist.encoding import from_json
 from enlist.request_id import request_id_of
-from enlist.services import access, signin
+from enlist.services import access, admins, sessions, signin
 from enlist.services.unit import Actor
 from enlist.signin.localized import Clockface
 from enlist.signin.oidc import (
@@ -333,6 +333,8 @@ class SignInSite:
                 call.param("code"),
             )
             who = token.email or token.subject
+            if _for_admin_pages(pending.target):
+                return self._admin_signed_in(call, pending, client.domain_name, token.email)
             identity = signin.Identity(client.issuer, token.subject, token.email)
             session = signin.sign_in(self.db, pending.domain_id, identity, call.actor)
         except SignInRefused as refused:
@@ -346,6 +348,19 @@ class SignInSite:
         cookie = self.site.signer.sign("person", session.token)
         lifetime = int(signin.SESSION_LIFETIME.total_seconds())
         self.site.set_cookie(call.request, response, PERSON_COOKIE, cookie, lifetime)
+        response.delete_cookie(PENDING_COOKIE, path=PENDING_PATH)
+        return response
+
+    def _admin_signed_in(
+        self, call: Call, pending: Pending, domain_name: str, email: str | None
+    ) -> Response:
+        """The admin pages asked for this sign-in: an admin session, not a person's."""
+        admin = admins.admin_through_sso(self.db, pending.domain_id, email)
+        session = sessions.open_session(self.db, admin, f"through {domain_name}'s single sign-on")
+        response = RedirectResponse(pending.target or "/", status_code=303)
+        cookie = self.site.signer.sign("session", session.token)
+        lifetime = int(sessions.SESSION_LIFETIME.total_seconds())
+        self.site.set_cookie(call.request, response, SESSION_COOKIE, cookie, lifetime)
         response.delete_cookie(PENDING_COOKIE, path=PENDING_PATH)
         return response
 
@@ -459,6 +474,12 @@ class SignInSite:
         except CannotLogOut as error:
             return _problem(422, error.detail)
         return Response(status_code=204)
+
+
+def _for_admin_pages(target: str | None) -> bool:
+    """Whether a sign-in was started for the admin pages (their sign-in page sends its
+    `next`, a page of theirs); the people's side lands on /me."""
+    return bool(target) and not str(target).startswith(("/me", "/login", "/oidc", "/logout"))
 
 
 def _subject(body: bytes) -> dict[str, Any] | None:

@@ -442,6 +442,9 @@ class AccessStore:
         """A page of the live people with access to a calendar, by user key after `after`
         (keyset: a page costs the same on page 1 and page 2,000), of exactly `rank` when
         given, whose userName or displayName contains `text` when given."""
+        if rank is None and not (text and text.strip()):
+            return self._page_by_key(calendar_id, after, limit)
+        # filtered: one aggregate over everyone reached (a rare level is found in one pass)
         reach = union_all(
             _direct(_GRANTS.calendar_id == calendar_id, _GRANTS.user_pk > after),
             _through_groups(_GRANTS.calendar_id == calendar_id, group_members.c.user_pk > after),
@@ -475,6 +478,53 @@ class AccessStore:
             )
             for r in rows
         ]
+
+    def _page_by_key(self, calendar_id: str, after: int, limit: int) -> list[PersonAccess]:
+        """The next `limit` people after user key `after`, without reading the rest: each
+        grant's people come in key order (a group's through group_members' primary key,
+        group_pk then user_pk), so the next candidates are the smallest keys of a few short
+        ordered reads; only they are then judged (live, best rank)."""
+        grants = self.conn.execute(
+            select(_GRANTS.subject_type, _GRANTS.group_pk, _GRANTS.user_pk).where(
+                _GRANTS.calendar_id == calendar_id, _GRANTS.account_id == self.account_id
+            )
+        ).all()
+        direct = sorted(g.user_pk for g in grants if g.user_pk is not None)
+        granted_groups = sorted({g.group_pk for g in grants if g.group_pk is not None})
+        batch = max(limit * 2, 100)
+        found: list[tuple[PersonRow, int]] = []
+        cursor = after
+        while len(found) < limit:
+            candidates = {pk for pk in direct if pk > cursor}
+            for group_pk in granted_groups:
+                candidates.update(
+                    self.conn.scalars(
+                        select(group_members.c.user_pk)
+                        .where(
+                            group_members.c.group_pk == group_pk,
+                            group_members.c.user_pk > cursor,
+                        )
+                        .order_by(group_members.c.user_pk)
+                        .limit(batch)
+                    )
+                )
+            if not candidates:
+                break
+            # the `batch` smallest keys of the union: every read returned at most `batch`
+            window = sorted(candidates)[:batch]
+            judged = self.others(calendar_id, window)
+            for pk in window:
+                cursor = pk
+                person = judged.get(pk)
+                if person is None or person[1] >= NO_ACCESS_RANK:
+                    continue  # deactivated, deleted, or granted no_access only
+                found.append(person)
+                if len(found) == limit:
+                    break
+            if len(window) < batch and len(found) < limit:
+                break  # every read is exhausted
+        vias = self._vias(calendar_id, {p.pk: best for p, best in found})
+        return [PersonAccess(p, best, vias.get(p.pk, ())) for p, best in found]
 
     def _vias(self, calendar_id: str, best: dict[int, int]) -> dict[int, tuple[Via, ...]]:
         """The grants that give each of these people exactly their best rank."""

@@ -27,7 +27,7 @@ def as_utc(moment: datetime | None) -> datetime | None:
 
 
 # Built once: every SCIM request runs it, and building a statement costs more than running it.
-_TENANT_FOR_DIGEST = (
+_TENANT = (
     select(
         scim_secrets.c.id,
         scim_secrets.c.digest,
@@ -45,9 +45,11 @@ _TENANT_FOR_DIGEST = (
         )
         .label("enterprise"),
     )
-    .join(trusted_domains, trusted_domains.c.id == scim_secrets.c.domain_id)
-    .where(scim_secrets.c.digest == bindparam("digest"), scim_secrets.c.revoked_at.is_(None))
+).join(trusted_domains, trusted_domains.c.id == scim_secrets.c.domain_id)
+_TENANT_FOR_DIGEST = _TENANT.where(
+    scim_secrets.c.digest == bindparam("digest"), scim_secrets.c.revoked_at.is_(None)
 )
+_TENANT_FOR_SECRET = _TENANT.where(scim_secrets.c.id == bindparam("secret_id"))
 
 
 class AccountStore:
@@ -55,7 +57,7 @@ class AccountStore:
         self.conn = conn
 
     # accounts -----------------------------------------------------------------
-    def add_account(self, name: str, email: str, password_hash: str | None) -> str:
+    def add_account(self, name: str, email: str) -> str:
         account_id = new_id()
         self.conn.execute(
             insert(accounts).values(
@@ -63,7 +65,6 @@ class AccountStore:
                 name=name,
                 email=email,
                 email_lower=email.lower(),
-                password_hash=password_hash,
                 created=now(),
             )
         )
@@ -84,13 +85,6 @@ class AccountStore:
             select(accounts).where(accounts.c.email_lower == email.lower())
         ).first()
         return dict(row._mapping) if row else None
-
-    def set_password_hash(self, account_id: str, password_hash: str) -> bool:
-        """Replace the admin's password hash; False when there is no such account."""
-        result = self.conn.execute(
-            update(accounts).where(accounts.c.id == account_id).values(password_hash=password_hash)
-        )
-        return bool(result.rowcount)
 
     def set_provider(self, account_id: str, provider: str) -> bool:
         """Name the account's identity provider; False when there is no such account."""
@@ -231,6 +225,9 @@ class AccountStore:
         digest: str,
         hint: str,
         expires_at: datetime | None = None,
+        *,
+        label: str | None = None,
+        created_by: str | None = None,
     ) -> str:
         secret_id = new_id()
         self.conn.execute(
@@ -242,6 +239,8 @@ class AccountStore:
                 hint=hint,
                 created=now(),
                 expires_at=expires_at,
+                label=label,
+                created_by=created_by,
             )
         )
         return secret_id
@@ -265,6 +264,8 @@ class AccountStore:
                 last_used=as_utc(r.last_used),
                 revoked_at=as_utc(r.revoked_at),
                 expires_at=as_utc(r.expires_at),
+                label=r.label,
+                created_by=r.created_by,
             )
             for r in rows
         ]
@@ -294,6 +295,20 @@ class AccountStore:
             has_enterprise_calendar=bool(row.enterprise),
         )
         return tenant, row.digest, as_utc(row.last_used), as_utc(row.expires_at)
+
+    def tenant_for_secret(self, secret_id: str) -> Tenant | None:
+        """The tenant a secret would act for, read by its id (revoked or not)."""
+        row = self.conn.execute(_TENANT_FOR_SECRET, {"secret_id": secret_id}).first()
+        if row is None:
+            return None
+        return Tenant(
+            account_id=row.account_id,
+            domain_id=row.domain_id,
+            domain_name=row.domain_name,
+            secret_id=row.id,
+            organization_id=row.organization_id,
+            has_enterprise_calendar=bool(row.enterprise),
+        )
 
     def touch_secret(self, secret_id: str, moment: datetime, older_than: timedelta) -> None:
         """Record use, at most once per `older_than`, so reads do not become writes."""

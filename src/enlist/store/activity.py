@@ -47,8 +47,11 @@ class ActivityStore:
         outcome: str | None = None,
         resource_type: str | None = None,
         text: str | None = None,
+        resource_id: str | None = None,
     ) -> list[tuple[int, Entry]]:
         conditions: list[Any] = [activity.c.account_id == account_id]
+        if resource_id:
+            conditions.append(activity.c.resource_id == resource_id)
         if before is not None:
             conditions.append(activity.c.pk < before)
         if outcome:

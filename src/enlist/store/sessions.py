@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from enlist.domain.tenancy import AdminSession
 from enlist.store.accounts import as_utc
-from enlist.store.tables import accounts, admin_sessions, server_keys, sign_in_attempts
+from enlist.store.tables import accounts, admin_sessions, admins, server_keys, sign_in_attempts
 
 
 class SessionStore:
@@ -33,11 +33,15 @@ class SessionStore:
 
     # sessions -------------------------------------------------------------------
     def add_session(
-        self, digest: str, account_id: str, created: datetime, expires: datetime
+        self, digest: str, account_id: str, admin_id: str, created: datetime, expires: datetime
     ) -> None:
         self.conn.execute(
             insert(admin_sessions).values(
-                id=digest, account_id=account_id, created=created, expires=expires
+                id=digest,
+                account_id=account_id,
+                admin_id=admin_id,
+                created=created,
+                expires=expires,
             )
         )
 
@@ -46,9 +50,12 @@ class SessionStore:
             select(
                 admin_sessions.c.account_id,
                 admin_sessions.c.expires,
-                accounts.c.email,
+                admins.c.id.label("admin_id"),
+                admins.c.email,
+                admins.c.role,
                 accounts.c.name,
             )
+            .join(admins, admins.c.id == admin_sessions.c.admin_id)
             .join(accounts, accounts.c.id == admin_sessions.c.account_id)
             .where(admin_sessions.c.id == digest, admin_sessions.c.expires > moment)
         ).first()
@@ -59,6 +66,8 @@ class SessionStore:
             email=row.email,
             account_name=row.name,
             expires=as_utc(row.expires) or moment,
+            admin_id=row.admin_id,
+            role=row.role,
         )
 
     def end_session(self, digest: str) -> None:

@@ -70,7 +70,7 @@ accounts = Table(
     Column("name", String(200), nullable=False),
     Column("email", String(320), nullable=False),
     Column("email_lower", String(320), nullable=False, unique=True),
-    Column("password_hash", Text),
+    Column("password_hash", Text),  # unused since 0014: each admin's is in `admins`
     Column("provider", String(20), nullable=False, server_default="okta"),
     Column("created", TS, nullable=False),
     # Whether a group may grant `administrator` on a calendar (migration 0011): off, so that
@@ -142,6 +142,8 @@ scim_secrets = Table(
     Column("last_used", TS),
     Column("revoked_at", TS),
     Column("expires_at", TS),  # optional; refused from then on, warned about before
+    Column("label", String(100)),  # the admin's name for it, e.g. "Okta production"
+    Column("created_by", String(320)),  # the admin's email; None when the operator made it
 )
 
 users = Table(
@@ -273,14 +275,35 @@ server_keys = Table(
     Column("created", TS, nullable=False),
 )
 
+# The people who run an account (migration 0014): an owner or an admin each. Emails are
+# unique across accounts, since signing in names no account. A pending admin has no password
+# yet, only a one-time link (invitation or reset), kept as its SHA-256 digest.
+admins = Table(
+    "admins",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("account_id", String(32), ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("email", String(320), nullable=False),
+    Column("email_lower", String(320), nullable=False, unique=True),
+    Column("role", String(10), nullable=False),  # owner, admin
+    Column("password_hash", Text),  # argon2; None until the invitation is accepted
+    Column("link_digest", String(64), unique=True),
+    Column("link_expires", TS),
+    Column("invited_by", String(320)),
+    Column("created", TS, nullable=False),
+    Index("ix_admins_account", "account_id"),
+)
+
 admin_sessions = Table(
     "admin_sessions",
     metadata,
     Column("id", String(64), primary_key=True),  # SHA-256 of the cookie's token, never the token
     Column("account_id", String(32), ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("admin_id", String(32), ForeignKey("admins.id", ondelete="CASCADE"), nullable=False),
     Column("created", TS, nullable=False),
     Column("expires", TS, nullable=False),
     Index("ix_admin_sessions_account", "account_id"),
+    Index("ix_admin_sessions_admin", "admin_id"),
 )
 
 sign_in_attempts = Table(

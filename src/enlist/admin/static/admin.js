@@ -52,6 +52,45 @@
   labelCells(document);
   document.addEventListener("htmx:afterSwap", function (event) { labelCells(event.target); });
 
+  // Times in the admin's own time zone (the browser's); the page says UTC, kept on hover.
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+  function zoneName(date) {
+    try {
+      var parts = new Intl.DateTimeFormat(undefined, { timeZoneName: "short" }).formatToParts(date);
+      for (var i = 0; i < parts.length; i++) {
+        if (parts[i].type === "timeZoneName") return parts[i].value;
+      }
+    } catch (e) { /* an old browser: the offset below */ }
+    var offset = -date.getTimezoneOffset();
+    return "UTC" + (offset >= 0 ? "+" : "-") + pad(Math.floor(Math.abs(offset) / 60)) + ":" + pad(Math.abs(offset) % 60);
+  }
+  function localTimes(root) {
+    var times = root.querySelectorAll("time[datetime]");
+    for (var i = 0; i < times.length; i++) {
+      var element = times[i];
+      if (element.hasAttribute("data-local")) continue;
+      var date = new Date(element.getAttribute("datetime"));
+      if (isNaN(date.getTime())) continue;
+      var day = date.getFullYear() + "-" + pad(date.getMonth() + 1) + "-" + pad(date.getDate());
+      var clock = pad(date.getHours()) + ":" + pad(date.getMinutes());
+      if (element.hasAttribute("data-seconds")) clock += ":" + pad(date.getSeconds());
+      var utc = element.getAttribute("title") || element.textContent;
+      element.setAttribute("title", utc);
+      element.setAttribute("data-local", "");
+      if (element.hasAttribute("data-seconds")) {
+        element.textContent = day;
+        var meta = document.createElement("span");
+        meta.className = "meta block";
+        meta.textContent = clock + " " + zoneName(date);
+        element.appendChild(meta);
+      } else {
+        element.textContent = day + " " + clock + " " + zoneName(date);
+      }
+    }
+  }
+  localTimes(document);
+  document.addEventListener("htmx:afterSwap", function (event) { localTimes(event.target); });
+
   document.addEventListener("submit", function (event) {
     var message = event.target.getAttribute("data-confirm");
     if (message && !window.confirm(message)) event.preventDefault();
