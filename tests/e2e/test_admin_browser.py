@@ -485,7 +485,9 @@ def test_pages_work_by_keyboard_and_on_a_phone(chromium: Any, live: LiveAdmin) -
         assert no_sideways_scroll
         _shot(page, live, "overview-phone")
         # The focused control is visibly outlined.
-        page.get_by_role("link", name="Users", exact=True).focus()
+        page.get_by_role("navigation", name="Admin sections").get_by_role(
+            "link", name="Users", exact=True
+        ).focus()
         page.keyboard.press("Shift+Tab")
         page.keyboard.press("Tab")
         outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
