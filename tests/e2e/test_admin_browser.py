@@ -423,6 +423,9 @@ def test_new_admin_sets_up_okta_provisioning_and_finds_out_what_happened(
             f"/groups/{group.json()['id']}",
             "/activity",
             "/webhooks",
+            "/api-keys",
+            "/admins",
+            "/password",
         ],
         domain_path,
     )
