@@ -9,12 +9,15 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import pytest
+from sqlalchemy import create_engine, text
 
 
 def free_port() -> int:
@@ -116,3 +119,25 @@ def serving(env: dict[str, str], *extra_args: str, startup_seconds: float = 60.0
             process.kill()
             process.wait()
         output.close()
+
+
+def fresh_database(
+    stack: ExitStack, backend: str, tmp_path_factory: pytest.TempPathFactory, prefix: str
+) -> str:
+    """The URL of a new, empty database for live servers on `backend`; dropped with `stack`."""
+    from tests.conftest import POSTGRES_ADMIN_URL
+
+    if backend != "postgresql":
+        return f"sqlite:///{tmp_path_factory.mktemp(prefix) / 'enlist.db'}"
+    name = f"enlist_{prefix}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    stack.callback(drop)
+    return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"

@@ -19,8 +19,8 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from enlist.domain.access import Level, most_permissive
-from tests.conftest import POSTGRES_ADMIN_URL, _backends
-from tests.e2e.live import enlist, enlist_env, serving, setup_tenant
+from tests.conftest import _backends
+from tests.e2e.live import enlist, enlist_env, fresh_database, serving, setup_tenant
 
 pytestmark = pytest.mark.live
 
@@ -35,23 +35,8 @@ def live(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[dict[str, Any]]:
     with ExitStack() as stack:
-        if request.param == "postgresql":
-            name = f"enlist_access_{uuid.uuid4().hex[:8]}"
-            admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-            with admin.connect() as conn:
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
-
-            def drop() -> None:
-                with admin.connect() as conn:
-                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-                admin.dispose()
-
-            stack.callback(drop)
-            url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-            worker_args: tuple[str, ...] = ("--workers", "2")
-        else:
-            url = f"sqlite:///{tmp_path_factory.mktemp('access') / 'enlist.db'}"
-            worker_args = ()
+        url = fresh_database(stack, request.param, tmp_path_factory, "access")
+        worker_args: tuple[str, ...] = ("--workers", "2") if request.param == "postgresql" else ()
         env = enlist_env(url, ENLIST_RATE_LIMIT_PER_SECOND="0")
         tenant = setup_tenant(env)
         bases = [stack.enter_context(serving(env, *worker_args)) for _ in range(2)]

@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text, update
+from sqlalchemy import text, update
 
 from enlist.clock import now
 from enlist.config import Settings
@@ -26,8 +26,8 @@ from enlist.services import setup, tenancy
 from enlist.services.unit import OPERATOR, writing
 from enlist.store.db import Database
 from enlist.store.tables import calendars, scim_secrets, trusted_domains
-from tests.conftest import POSTGRES_ADMIN_URL, _backends
-from tests.e2e.live import enlist_env, serving
+from tests.conftest import _backends
+from tests.e2e.live import enlist_env, fresh_database, serving
 
 pytestmark = pytest.mark.live
 
@@ -40,21 +40,7 @@ def cluster(
 ) -> Iterator[dict[str, Any]]:
     """Two server processes on one database, and the database for the test's own changes."""
     with ExitStack() as stack:
-        if request.param == "postgresql":
-            name = f"enlist_gen_{uuid.uuid4().hex[:8]}"
-            admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-            with admin.connect() as conn:
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
-
-            def drop() -> None:
-                with admin.connect() as conn:
-                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-                admin.dispose()
-
-            stack.callback(drop)
-            url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-        else:
-            url = f"sqlite:///{tmp_path_factory.mktemp('gen') / 'enlist.db'}"
+        url = fresh_database(stack, request.param, tmp_path_factory, "gen")
         db = Database.open(url)
         stack.callback(db.dispose)
         env = enlist_env(url, ENLIST_RATE_LIMIT_PER_SECOND="0")
