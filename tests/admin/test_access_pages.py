@@ -11,6 +11,7 @@ from starlette.testclient import TestClient
 from enlist.domain.access import Level, Subject, SubjectType
 from enlist.services import access, activity, tenancy
 from enlist.store.accounts import AccountStore
+from enlist.store.events import EventStore
 from tests.admin.conftest import PASSWORD, csrf_of
 
 
@@ -151,3 +152,30 @@ def test_who_has_access_pages_a_big_group_instead_of_rendering_everyone(
             f"p{n:03}@example.com" for n in range(50, 60)
         ]
         assert 'rel="next"' not in second
+
+
+def test_a_grant_on_the_page_is_announced_with_the_admin_as_actor(
+    admin_app: Any, db: Any, tenant: Any, scim: Any
+) -> None:
+    calendar = tenancy.create_calendar(db, tenant.account_id, "Sales pipeline", "enterprise")
+    ann = scim.create_user("ann@example.com")["id"]
+    sales = scim.create_group("Sales", [ann])["id"]
+    with db.read() as conn:
+        start = EventStore(conn).last_sequence(tenant.account_id)
+    page = f"/calendars/{calendar}"
+    with _signed_in_as(admin_app, db, tenant) as client:
+        done = _post(
+            client,
+            page,
+            f"{page}/access",
+            {"subject_type": "group", "subject_id": sales, "level": "read_only"},
+        )
+        assert done.status_code == 200
+    with db.read() as conn:
+        events = EventStore(conn).after(tenant.account_id, start, 100)
+        email = AccountStore(conn).account(tenant.account_id)["email"]
+    assert [(e.type, e.data.get("person"), e.data["new"]) for e in events] == [
+        ("access.changed", None, "read_only"),
+        ("access.changed", ann, "read_only"),
+    ]
+    assert events[0].actor["type"] == "admin" and events[0].actor["id"] == email
