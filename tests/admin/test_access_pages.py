@@ -179,3 +179,47 @@ def test_a_grant_on_the_page_is_announced_with_the_admin_as_actor(
         ("access.changed", ann, "read_only"),
     ]
     assert events[0].actor["type"] == "admin" and events[0].actor["id"] == email
+
+
+def test_the_admin_allows_groups_to_grant_administrator_from_a_calendar_page(
+    admin_app: Any, db: Any, tenant: Any, scim: Any
+) -> None:
+    calendar = tenancy.create_calendar(db, tenant.account_id, "Board", "enterprise")
+    ann = scim.create_user("ann@example.com")["id"]
+    admins = scim.create_group("Calendar admins", [ann])["id"]
+    page = f"/calendars/{calendar}"
+    grant = {"subject_type": "group", "subject_id": admins, "level": "administrator"}
+    with _signed_in_as(admin_app, db, tenant) as client:
+        refused = _post(client, page, f"{page}/access", grant)
+        assert refused.status_code == 400 and "Access was not changed" in refused.text
+        assert "Allow groups to grant Administrator" in refused.text
+
+        allowed = _post(client, page, f"{page}/group-administrators", {"allow": "true"})
+        assert "Groups may now grant Administrator" in allowed.text
+        assert "Stop groups granting Administrator" in allowed.text
+        assert _post(client, page, f"{page}/access", grant).status_code == 200
+        assert _who_has_access(client.get(page).text)[0][1].startswith("Administrator")
+
+        stopped = _post(client, page, f"{page}/group-administrators", {"allow": "false"})
+        assert "Groups may no longer grant Administrator" in stopped.text
+    assert access.allows_group_administrators(db, tenant.account_id) is False
+    logged = [e.detail for _, e in activity.newest(db, tenant.account_id)]
+    assert "Groups may now grant administrator on calendars." in logged
+
+
+def test_another_accounts_calendar_setting_form_answers_404(
+    admin_app: Any, db: Any, tenant: Any, make_tenant: Any
+) -> None:
+    other = make_tenant("globex.com")
+    theirs = tenancy.create_calendar(db, other.account_id, "Theirs", "enterprise")
+    mine = tenancy.create_calendar(db, tenant.account_id, "Mine", "enterprise")
+    with _signed_in_as(admin_app, db, tenant) as client:
+        answer = _post(
+            client,
+            f"/calendars/{mine}",
+            f"/calendars/{theirs}/group-administrators",
+            {"allow": "true"},
+        )
+    assert answer.status_code == 404
+    assert access.allows_group_administrators(db, tenant.account_id) is False
+    assert access.allows_group_administrators(db, other.account_id) is False

@@ -138,8 +138,24 @@ def revoke_access(visit: Visit) -> Response:
     return visit.redirect(f"/calendars/{calendar_id}", f"Removed the grant ({label(was)}).")
 
 
+def group_administrators(visit: Visit) -> Response:
+    """The account's setting, from any calendar's page: may groups grant administrator."""
+    calendar_id = visit.request.path_params["id"]
+    access.calendar_name(visit.db, visit.account_id, calendar_id)  # another account's: 404
+    allowed = access.set_allow_group_administrators(
+        visit.db, visit.account_id, visit.field("allow") == "true", actor=visit.actor
+    )
+    message = (
+        "Groups may now grant Administrator on the account's calendars."
+        if allowed
+        else "Groups may no longer grant Administrator; existing grants stay until changed."
+    )
+    return visit.redirect(f"/calendars/{calendar_id}", message)
+
+
 ROUTES: list[PageRoute] = [
     ("/calendars/{id}", ["GET"], calendar_page, False),
     ("/calendars/{id}/access", ["POST"], grant_access, False),
     ("/calendars/{id}/access/remove", ["POST"], revoke_access, False),
+    ("/calendars/{id}/group-administrators", ["POST"], group_administrators, False),
 ]
