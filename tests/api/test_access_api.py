@@ -9,6 +9,7 @@ import pytest
 
 from enlist.domain.access import Level, Subject, SubjectType
 from enlist.services import access, apikeys, tenancy
+from tests.conftest import Scim
 
 
 @pytest.fixture
@@ -169,3 +170,23 @@ def test_a_scim_secret_does_not_open_the_access_api(client, tenant):
         "/api/v1/check", params={"person": "a", "calendar": "b"}, headers=tenant.headers
     )
     assert answer.status_code == 401 and answer.json()["detail"]
+
+
+def test_another_accounts_person_is_not_found_however_it_is_asked_for(
+    db, client, tenant, scim, api, make_tenant
+):
+    other = make_tenant("other.org")
+    theirs = Scim(client, other)
+    their_person = theirs.create_user("spy@other.org", displayName="Their Spy")["id"]
+    their_calendar = tenancy.create_calendar(db, other.account_id, "Theirs", "enterprise")
+    access.grant(
+        db, other.account_id, their_calendar, Subject(SubjectType.user, their_person), Level.modify
+    )
+    mine = tenancy.create_calendar(db, tenant.account_id, "Mine", "enterprise")
+    for answer in (
+        api.get(f"/people/{their_person}", 404),
+        api.get("/check", 404, person=their_person, calendar=mine),
+        api.get("/check", 404, person=their_person, calendar=their_calendar),
+    ):
+        assert "Their Spy" not in str(answer) and "spy@other.org" not in str(answer)
+    assert api.get("/people", email="spy@other.org") == {"people": []}
