@@ -8,6 +8,7 @@ from starlette.responses import Response
 
 from enlist.admin.visit import PageRoute, Visit
 from enlist.domain.errors import EnlistError
+from enlist.domain.tenancy import ApiKey
 from enlist.services import apikeys
 from enlist.services.sealing import seal, unseal
 
@@ -19,12 +20,12 @@ _KEY_SECONDS = 120
 
 
 def api_keys_page(visit: Visit, status: int = 200, error: str | None = None) -> Response:
-    new_key = _new_key(visit)
+    keys = apikeys.api_keys(visit.db, visit.account_id)
     response = visit.render(
         "api_keys.html",
         status_code=status,
-        keys=apikeys.api_keys(visit.db, visit.account_id),
-        new_key=new_key,
+        keys=keys,
+        new_key=_new_key(visit, keys),
         error=error,
         name=visit.field("name"),
     )
@@ -70,13 +71,14 @@ def revoke_api_key(visit: Visit) -> Response:
     )
 
 
-def _new_key(visit: Visit) -> dict[str, str] | None:
+def _new_key(visit: Visit, keys: list[ApiKey]) -> dict[str, str] | None:
+    """The key Save just created, if the cookie carries one of this account's live keys."""
     carried = visit.site.signer.unsign(
         "api-key", visit.request.cookies.get(KEY_COOKIE), _KEY_SECONDS
     )
     if not isinstance(carried, dict) or not isinstance(carried.get("sealed"), str):
         return None
-    live = {k.id for k in apikeys.api_keys(visit.db, visit.account_id) if k.revoked_at is None}
+    live = {k.id for k in keys if k.revoked_at is None}
     if carried.get("id") not in live:  # another account's, or revoked since
         return None
     key = unseal(visit.db, visit.settings.secret_key, _KEY_PURPOSE, carried["sealed"])
