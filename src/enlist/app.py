@@ -76,6 +76,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     )
     app.state.db = db
     app.state.settings = settings
+    app.state.scim = scim
     return app
 
 

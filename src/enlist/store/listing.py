@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
-from sqlalchemy import ColumnElement, Connection, Row, Table, and_, func, select
+from sqlalchemy import ColumnElement, Connection, Row, Select, Table, and_, func, select
 
 from enlist.domain.query import Page, Query, Seek
 from enlist.store.filters import Filterable, SqlFilter
@@ -83,6 +83,18 @@ class Listing:
         offset: int,
         limit: int,
     ) -> list[Any]:
+        statement = self.statement(part, within, order, offset, limit)
+        return self._load(self.conn.execute(statement).all(), part.query)
+
+    def statement(
+        self,
+        part: Part,
+        within: ColumnElement[bool] | None,
+        order: list[ColumnElement[Any]],
+        offset: int,
+        limit: int,
+    ) -> Select[Any]:
+        """What `read` runs (scim/point.py compiles a lookup's once, to run it again)."""
         condition = self._condition(part, within)
         pk = self.table.c.pk
         statement = select(self.table, *self._loaded_with(part.query)).where(condition)
@@ -96,7 +108,7 @@ class Listing:
         else:
             # no OFFSET clause at all on a first page, or on a keyset (cursor) page
             statement = statement.order_by(*order, pk).offset(offset or None).limit(limit)
-        return self._load(self.conn.execute(statement).all(), part.query)
+        return statement
 
     def count(self, part: Part) -> int:
         if part.where is None and part.deleted is False:
