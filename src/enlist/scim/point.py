@@ -37,12 +37,13 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from enlist.domain.query import Query
 from enlist.encoding import to_scim_json
+from enlist.ratelimit import RedisLimiter
 from enlist.scim.documents import etag, list_document, user_document
 from enlist.scim.errors import SCIM_JSON
 from enlist.scim.reading import parse_filter
 from enlist.services import tenancy
 from enlist.store.directory import UserStore, has_manager, user_by_id
-from enlist.store.driver import DriverStatement
+from enlist.store.driver import DriverStatement, LoopConnections, current_async
 from enlist.store.generation import current_column, current_on
 
 if TYPE_CHECKING:
@@ -56,6 +57,8 @@ LOOKUP = re.compile(r'^\s*(userName|id)\s+eq\s+"([^"\\]*)"\s*$', re.IGNORECASE)
 # is lower-cased too; a value it rewrites in any other way is not served here.
 _VALUE = "Enlist-Point-Value-3f9c"
 _ACCOUNT = "Enlist-Point-Account-3f9c"
+# PostgreSQL connections of the event loop, per process; past them, reads take a thread
+LOOP_CONNECTIONS = 8
 _CONTENT_TYPE = (b"content-type", SCIM_JSON.encode("latin-1"))
 _LOG = logging.getLogger("enlist.scim")
 
@@ -68,6 +71,19 @@ class _Ask:
     user_id: str | None = None  # GET /Users/{id}
     attribute: str | None = None  # a lookup: its attribute (lower-case) and value
     value: str = ""
+
+
+_Answer = tuple[bytes, list[tuple[bytes, bytes]]]
+_Found = tuple[list[tuple[Any, ...]], int]  # rows (the generation last in each), generation
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What one request reads: a statement, its values, the generation its tenant holds for."""
+
+    statement: DriverStatement
+    values: dict[str, Any]
+    generation: int
 
 
 @dataclass(frozen=True)
@@ -93,15 +109,15 @@ class PointReads:
         self._lookups: dict[str, _Lookup | None] = {}
         self._building = threading.Lock()
         self.served = 0  # requests answered here (the tests look; approximate across threads)
+        # PostgreSQL without Redis: reads on the event loop's own connections
+        self.loop_connections: LoopConnections | None = None
+        if not self.sqlite and not isinstance(api.limiter, RedisLimiter):
+            self.loop_connections = LoopConnections(self.db.engine, LOOP_CONNECTIONS)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         ask = _ask(scope) if scope["type"] == "http" and scope["method"] == "GET" else None
         if ask is not None:
-            if self.api.inline_reads:
-                answer = self._answer(ask, scope)
-            else:
-                loop = asyncio.get_running_loop()
-                answer = await loop.run_in_executor(self.api.threads, self._answer, ask, scope)
+            answer = await self._answer(ask, scope)
             if answer is not None:
                 self.served += 1
                 body, headers = answer
@@ -110,18 +126,94 @@ class PointReads:
                 return
         await self.app(scope, receive, send)
 
-    def _answer(self, ask: _Ask, scope: Scope) -> tuple[bytes, list[tuple[bytes, bytes]]] | None:
-        """The answer's body and headers, or None: the ordinary way answers."""
-        lookup = self._lookup(ask.attribute) if ask.attribute is not None else None
-        if ask.attribute is not None and lookup is None:
+    async def close(self) -> None:
+        if self.loop_connections is not None:
+            await self.loop_connections.close()
+
+    async def _answer(self, ask: _Ask, scope: Scope) -> _Answer | None:
+        """The answer's body and headers, or None: the ordinary way answers.
+
+        SQLite reads on the event loop (a point read takes it microseconds); PostgreSQL on
+        the loop's own connections (psycopg's async), else in a worker thread: the thread
+        hop costs more CPU than the read (bench/README.md).
+        """
+        if ask.attribute is not None and ask.attribute not in self._lookups:
+            loop = asyncio.get_running_loop()  # compiled once, reading the database
+            await loop.run_in_executor(self.api.threads, self._lookup, ask.attribute)
+        plan = self._plan(ask)
+        if plan is None:
             return None
+        if self.api.inline_reads:
+            return self._respond(ask, scope, plan, self._read(plan))
+        if self.loop_connections is not None:
+            conn = await self.loop_connections.take()
+            if conn is not None:
+                return self._respond(ask, scope, plan, await self._read_on_loop(plan, conn))
+        loop = asyncio.get_running_loop()
+        found = await loop.run_in_executor(self.api.threads, self._read, plan)
+        return self._respond(ask, scope, plan, found)
+
+    def _plan(self, ask: _Ask) -> _Plan | None:
+        """The statement and its values, when the secret is one this process can vouch for
+        without the ordinary way (else None).
+
+        The tenant comes from the cache, remembered under the generation the cache holds;
+        the statement reads the generation in its own snapshot with the user (`_respond`
+        compares them).
+        """
+        held = self.db.tenants.generation
+        tenant = tenancy.remembered(self.db, ask.token, self.api.settings.secret_key)
+        if held is None or tenant is None or not tenant.has_enterprise_calendar:
+            return None
+        if not self.api.limiter.take(tenant.secret_id).allowed:
+            return None  # the ordinary way refuses it (429)
+        if ask.attribute is None:
+            values = {"id": ask.user_id, "account_id": tenant.account_id}
+            return _Plan(self.by_id, values, held)
+        lookup = self._lookups.get(ask.attribute)
+        if lookup is None:
+            return None
+        values = dict.fromkeys(lookup.account_names, tenant.account_id)
+        values.update(dict.fromkeys(lookup.value_names, ask.value))
+        values.update(dict.fromkeys(lookup.lowered_names, ask.value.lower()))
+        return _Plan(lookup.statement, values, held)
+
+    def _read(self, plan: _Plan) -> _Found | None:
+        """The rows and the generation, on this thread's driver connection."""
         try:
-            rows = self._read(ask, lookup)
+            driver = self.db.driver()
+            rows = plan.statement.rows(driver, plan.values)
+            # nobody found: the generation read after the statement vouches for it too
+            return rows, rows[0][-1] if rows else current_on(driver)
         except Exception:  # noqa: BLE001 - the ordinary way answers (and reports) it
             _LOG.debug("point read failed; answered the ordinary way", exc_info=True)
             self.db.drop_driver()
             return None
-        if rows is None or len(rows) > 1 or has_manager(rows):
+
+    async def _read_on_loop(self, plan: _Plan, conn: Any) -> _Found | None:
+        """`_read` on one of the loop's connections."""
+        assert self.loop_connections is not None
+        try:
+            rows = await plan.statement.rows_async(conn, plan.values)
+            generation = rows[0][-1] if rows else await current_async(conn)
+        except Exception:  # noqa: BLE001 - the ordinary way answers (and reports) it
+            _LOG.debug("point read failed; answered the ordinary way", exc_info=True)
+            await self.loop_connections.discard(conn)
+            return None
+        self.loop_connections.give_back(conn)
+        return rows, generation
+
+    def _respond(
+        self, ask: _Ask, scope: Scope, plan: _Plan, found: _Found | None
+    ) -> _Answer | None:
+        if found is None:
+            return None
+        rows, generation = found
+        if generation != plan.generation:
+            # what the secret acts for changed: forget, and let the ordinary way read it anew
+            self.db.tenants.settle(generation)
+            return None
+        if len(rows) > 1 or has_manager(rows):
             return None
         users = UserStore.decode(rows, with_groups=True, managers={})
         base = self.api.base_url(scope)
@@ -139,43 +231,14 @@ class PointReads:
         body = to_scim_json(list_document(len(docs), 1, docs))
         return body, [(b"content-length", str(len(body)).encode("latin-1")), _CONTENT_TYPE]
 
-    def _read(self, ask: _Ask, lookup: _Lookup | None) -> list[tuple[Any, ...]] | None:
-        """The user rows; None when the secret is not one this process can vouch for without
-        the ordinary way.
-
-        The tenant comes from the cache, remembered under the generation the cache holds;
-        the statement reads the generation in its own snapshot with the user. The same
-        generation there means no change to what the secret acts for had committed when the
-        user was read; any other forgets the cache, and the ordinary way answers.
-        """
-        held = self.db.tenants.generation
-        tenant = tenancy.remembered(self.db, ask.token, self.api.settings.secret_key)
-        if held is None or tenant is None or not tenant.has_enterprise_calendar:
-            return None
-        if not self.api.limiter.take(tenant.secret_id).allowed:
-            return None  # the ordinary way refuses it (429)
-        driver = self.db.driver()
-        if lookup is None:
-            values = {"id": ask.user_id, "account_id": tenant.account_id}
-            rows = self.by_id.rows(driver, values)
-        else:
-            values = dict.fromkeys(lookup.account_names, tenant.account_id)
-            values.update(dict.fromkeys(lookup.value_names, ask.value))
-            values.update(dict.fromkeys(lookup.lowered_names, ask.value.lower()))
-            rows = lookup.statement.rows(driver, values)
-        # nobody found: the generation read after the statement vouches for it too
-        generation = rows[0][-1] if rows else current_on(driver)
-        if generation != held:
-            self.db.tenants.settle(generation)
-            return None
-        return [row[:-1] for row in rows]
-
-    def _lookup(self, attribute: str) -> _Lookup | None:
-        if attribute not in self._lookups:
-            with self._building:
-                if attribute not in self._lookups:
+    def _lookup(self, attribute: str) -> None:
+        """Compile the lookup by `attribute` once (a failure to read is tried again later)."""
+        with self._building:
+            if attribute not in self._lookups:
+                try:
                     self._lookups[attribute] = self._compile_lookup(attribute)
-        return self._lookups[attribute]
+                except Exception:  # noqa: BLE001 - the ordinary way serves it meanwhile
+                    _LOG.warning("could not prepare the %s lookup", attribute, exc_info=True)
 
     def _compile_lookup(self, attribute: str) -> _Lookup | None:
         """The statement a first page of `attribute eq "…"` reads with, as the filter compiler

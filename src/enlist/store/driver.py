@@ -13,12 +13,17 @@ attributes of `SQLCompiler` except the last two, which are what its own executio
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import asyncio
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import suppress
 from typing import Any
 
-from sqlalchemy import Dialect
+import psycopg
+from sqlalchemy import Dialect, Engine
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
+
+from enlist.store.generation import GENERATION_SQL
 
 
 class DriverStatement:
@@ -55,13 +60,22 @@ class DriverStatement:
 
     def rows(self, driver: Any, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """Run it on `driver` (sqlite3 or psycopg) with `values` over the built ones."""
+        return self._decoded(driver.execute(self.sql, self._arguments(values)).fetchall())
+
+    async def rows_async(self, conn: Any, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """`rows` on a psycopg AsyncConnection."""
+        cursor = await conn.execute(self.sql, self._arguments(values))
+        return self._decoded(await cursor.fetchall())
+
+    def _arguments(self, values: Mapping[str, Any]) -> Any:
         params = {**self.built_with, **values}
         for name, process in self._binds.items():
             params[name] = process(params[name])
-        args: Any = params
         if self._positions is not None:
-            args = tuple(params[name] for name in self._positions)
-        found = driver.execute(self.sql, args).fetchall()
+            return tuple(params[name] for name in self._positions)
+        return params
+
+    def _decoded(self, found: Sequence[Any]) -> list[tuple[Any, ...]]:
         if not self._decoders:
             return [tuple(row) for row in found]
         rows = []
@@ -71,3 +85,62 @@ class DriverStatement:
                 decoded[position] = decode(decoded[position])
             rows.append(tuple(decoded))
         return rows
+
+
+async def current_async(conn: Any) -> int:
+    """The tenancy generation (store/generation.py) on a psycopg AsyncConnection."""
+    cursor = await conn.execute(GENERATION_SQL)
+    row = await cursor.fetchone()
+    return int(row[0]) if row is not None else 0
+
+
+class LoopConnections:
+    """A few PostgreSQL connections (psycopg's AsyncConnection, in autocommit) for reads made
+    on the event loop, each serving one request at a time.
+
+    Only the part of a pool these reads need, so psycopg_pool is not a dependency: `take`
+    hands out an idle connection, or opens one while fewer than `size` are open, or gives
+    None (the caller reads another way); a connection that failed is closed, not reused.
+    Connections belong to the loop they were opened on: a new loop (a test's client) starts
+    afresh.
+    """
+
+    def __init__(self, engine: Engine, size: int) -> None:
+        self._cargs, self._cparams = engine.dialect.create_connect_args(engine.url)
+        self.size = size
+        self._idle: list[Any] = []
+        self._open = 0
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def take(self) -> Any:
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            self._idle, self._open, self._loop = [], 0, loop  # the old loop's are gone with it
+        if self._idle:
+            return self._idle.pop()
+        if self._open >= self.size:
+            return None
+        self._open += 1
+        try:
+            return await psycopg.AsyncConnection.connect(
+                *self._cargs, **{**self._cparams, "autocommit": True}
+            )
+        except Exception:  # noqa: BLE001 - the caller reads another way
+            self._open -= 1
+            return None
+
+    def give_back(self, conn: Any) -> None:
+        if asyncio.get_running_loop() is self._loop:
+            self._idle.append(conn)
+
+    async def discard(self, conn: Any) -> None:
+        if asyncio.get_running_loop() is self._loop:
+            self._open -= 1
+        with suppress(Exception):
+            await conn.close()
+
+    async def close(self) -> None:
+        idle, self._idle, self._open = self._idle, [], 0
+        for conn in idle:
+            with suppress(Exception):
+                await conn.close()

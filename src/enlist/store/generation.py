@@ -13,7 +13,7 @@ from sqlalchemy import Connection, ScalarSelect, select, update
 
 from enlist.store.tables import tenancy_generation
 
-_CURRENT = "SELECT generation FROM tenancy_generation WHERE id = 1"
+GENERATION_SQL = "SELECT generation FROM tenancy_generation WHERE id = 1"
 
 
 def current(conn: Connection) -> int:
@@ -27,7 +27,7 @@ def current(conn: Connection) -> int:
 
 def current_on(driver: Any) -> int:
     """The generation, read on a DBAPI connection (in its transaction, if it has one)."""
-    row = driver.execute(_CURRENT).fetchone()  # sqlite3 and psycopg connections both execute
+    row = driver.execute(GENERATION_SQL).fetchone()  # sqlite3 and psycopg connections both execute
     return int(row[0]) if row is not None else 0
 
 
