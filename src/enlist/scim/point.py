@@ -6,10 +6,12 @@ way (Starlette's router and Request, a pooled SQLAlchemy connection and result) 
 several times the work itself (bench/README.md), so they take a shorter way:
 
 - the secret's tenant comes from the process's cache (`tenancy.remembered`), and the
-  tenancy generation it was remembered under is checked in the statement that reads the
-  user, in the same snapshot (see `PointReads._read`): one statement per request;
-- the user is read by a statement compiled once (store/driver.py) on the thread's own
-  driver connection (`Database.driver`). For a lookup that is the statement the filter
+  tenancy generation it was remembered under is checked against the one the statement that
+  reads the user sees, in the same snapshot (`PointReads._plan`, `_respond`): one statement
+  per request;
+- the user is read by a statement compiled once (store/driver.py) on a driver connection
+  of its own: on SQLite on the event loop (`Database.driver`), on PostgreSQL on the loop's
+  async connections (`LoopConnections`). For a lookup that is the statement the filter
   compiler made for the same filter with another value: the compiler stays the one source of
   truth for what a filter means, and a filter it compiles in any other way (a value it
   rewrites, say) is never served here;
@@ -162,8 +164,10 @@ class PointReads:
         compares them).
         """
         held = self.db.tenants.generation
+        if held is None:  # nothing remembered yet
+            return None
         tenant = tenancy.remembered(self.db, ask.token, self.api.settings.secret_key)
-        if held is None or tenant is None or not tenant.has_enterprise_calendar:
+        if tenant is None or not tenant.has_enterprise_calendar:
             return None
         if not self.api.limiter.take(tenant.secret_id).allowed:
             return None  # the ordinary way refuses it (429)
