@@ -275,14 +275,23 @@ _SCIM_PATH = {
 }
 
 
+# the length of each sized text column, looked up by every write
+_LIMITS = {
+    table: {
+        c.key: length for c in table.c if (length := getattr(c.type, "length", None)) is not None
+    }
+    for table in _SCIM_PATH
+}
+
+
 def fitted(table: Table, values: dict[str, Any]) -> dict[str, Any]:
     """Refuse (400) a text longer than its column holds, the same way on every backend:
     PostgreSQL would fail the statement and SQLite would keep it whole. Column sizes come
     from the registry's maximum lengths, so this is the one length check."""
-    paths = _SCIM_PATH[table]
+    paths, limits = _SCIM_PATH[table], _LIMITS[table]
     for key, value in values.items():
-        limit = getattr(table.c[key].type, "length", None) if key in table.c else None
-        if isinstance(value, str) and limit is not None and len(value) > limit:
+        limit = limits.get(key)
+        if limit is not None and isinstance(value, str) and len(value) > limit:
             raise InvalidValue(
                 f"{paths.get(key, key)} is longer than the {limit} characters Enlist keeps."
             )
@@ -529,21 +538,25 @@ class UserStore(Listing):
         self._write_emails(row[_PK], fields.emails, replace=False)
         return self._written(row, fields.emails, [])
 
-    def update(self, pk: int, fields: UserFields, *, emails: bool = True) -> User:
-        """Write a user's new fields (its emails' rows too unless `emails` is False: they did
-        not change); returns the user as a read would, with `groups` as given."""
+    def update(self, pk: int, fields: UserFields, before: UserFields) -> User:
+        """Write a user's new fields over `before` (as stored now), and rewrite its emails'
+        rows only if they changed; returns the user as a read would, without its groups."""
         values = {
             "key": pk,
             "account": self.account_id,
             "last_modified": now(),
             **fitted(users, _row_values(fields)),
         }
-        try:
-            with self.conn.begin_nested():
-                row = self.conn.execute(_UPDATE_USER, values).one()
-        except IntegrityError:
-            raise Conflict(f"Another user already has userName {fields.user_name}.") from None
-        if emails:
+        if fields.user_name.lower() == before.user_name.lower():
+            # nothing unique changes: no savepoint round trips (as GroupStore.touch)
+            row = self.conn.execute(_UPDATE_USER, values).one()
+        else:
+            try:
+                with self.conn.begin_nested():
+                    row = self.conn.execute(_UPDATE_USER, values).one()
+            except IntegrityError:
+                raise Conflict(f"Another user already has userName {fields.user_name}.") from None
+        if fields.emails != before.emails:
             self._write_emails(pk, fields.emails, replace=True)
         return self._written(row, fields.emails, None)
 
