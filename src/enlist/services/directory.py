@@ -209,7 +209,7 @@ def update_user(
         fields = _accepted(edit(current), AccountStore(change.conn), tenant)
         user = current
         if fields != current.fields:
-            written = store.update(pk, fields, emails=fields.emails != current.fields.emails)
+            written = store.update(pk, fields, current.fields)
             user = replace(written, groups=current.groups)  # a user write leaves them as they are
         _user_changed(change, action, user, user_differences(current.fields, fields))
         if current.fields.active and not fields.active:  # access ends with this request

@@ -519,7 +519,10 @@ class UserStore(Listing):
         return self.add(fields, source).id
 
     def add(self, fields: UserFields, source: str = "scim") -> User:
-        """Store a new user; returns it as a read would (it is in no group yet)."""
+        """Store a new user; returns it as a read would (it is in no group yet).
+
+        A taken userName raises Conflict, which ends the write: the transaction is rolled
+        back whole, so no savepoint is needed to keep it usable (nor paid on every POST)."""
         moment = now()
         values = {
             "id": new_id(),
@@ -531,8 +534,7 @@ class UserStore(Listing):
             **fitted(users, _row_values(fields)),
         }
         try:
-            with self.conn.begin_nested():
-                row = self.conn.execute(_INSERT_USER, values).one()
+            row = self.conn.execute(_INSERT_USER, values).one()
         except IntegrityError:
             raise Conflict(f"A user with userName {fields.user_name} already exists.") from None
         self._write_emails(row[_PK], fields.emails, replace=False)
@@ -540,22 +542,18 @@ class UserStore(Listing):
 
     def update(self, pk: int, fields: UserFields, before: UserFields) -> User:
         """Write a user's new fields over `before` (as stored now), and rewrite its emails'
-        rows only if they changed; returns the user as a read would, without its groups."""
+        rows only if they changed; returns the user as a read would, without its groups.
+        A taken userName raises Conflict, which ends the write (as in `add`)."""
         values = {
             "key": pk,
             "account": self.account_id,
             "last_modified": now(),
             **fitted(users, _row_values(fields)),
         }
-        if fields.user_name.lower() == before.user_name.lower():
-            # nothing unique changes: no savepoint round trips (as GroupStore.touch)
+        try:
             row = self.conn.execute(_UPDATE_USER, values).one()
-        else:
-            try:
-                with self.conn.begin_nested():
-                    row = self.conn.execute(_UPDATE_USER, values).one()
-            except IntegrityError:
-                raise Conflict(f"Another user already has userName {fields.user_name}.") from None
+        except IntegrityError:
+            raise Conflict(f"Another user already has userName {fields.user_name}.") from None
         if fields.emails != before.emails:
             self._write_emails(pk, fields.emails, replace=True)
         return self._written(row, fields.emails, None)
