@@ -126,9 +126,7 @@ def create_user(
     _allowed(tenant)
     with writing(db, tenant.account_id, actor) as change:
         store = UserStore(change.conn, tenant.account_id)
-        user_id = store.insert(_accepted(fields, AccountStore(change.conn), tenant), source=source)
-        user = store.get(user_id)
-        assert user is not None
+        user = store.add(_accepted(fields, AccountStore(change.conn), tenant), source=source)
         name = user.fields.user_name
         change.log(
             "user.create",
@@ -203,18 +201,16 @@ def update_user(
     _allowed(tenant)
     with writing(db, tenant.account_id, actor) as change:
         store = UserStore(change.conn, tenant.account_id)
-        found = store.pk_and_version(user_id, lock=True)
+        found = store.for_update(user_id)
         if found is None:
             raise NotFound(f"There is no user {user_id}.")
-        pk, version = found
-        _check_version(version, if_match, "user")
-        current = store.get(user_id)
-        assert current is not None
+        pk, current = found
+        _check_version(current.version, if_match, "user")
         fields = _accepted(edit(current), AccountStore(change.conn), tenant)
+        user = current
         if fields != current.fields:
-            store.update(pk, fields)
-        user = store.get(user_id)
-        assert user is not None
+            written = store.update(pk, fields, current.fields)
+            user = replace(written, groups=current.groups)  # a user write leaves them as they are
         _user_changed(change, action, user, user_differences(current.fields, fields))
         if current.fields.active and not fields.active:  # access ends with this request
             signin.end_sessions(change, pk, SessionReason.deactivated)

@@ -110,9 +110,7 @@ class Change:
         self.drafts.append((kind.value, data))
 
     def _finish(self) -> None:
-        store = ActivityStore(self.conn)
-        for entry in self.entries:
-            store.append(entry)
+        ActivityStore(self.conn).append(*self.entries)
         if self.drafts:
             # last: the account's sequence row stays locked only from here to the commit
             self.events = EventStore(self.conn).append(

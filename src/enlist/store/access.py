@@ -48,6 +48,7 @@ from enlist.store.tables import (
 
 _GRANTS = access_grants.c
 _LIVE_PERSON = and_(users.c.active.is_(True), users.c.deleted_at.is_(None))
+_SERIALIZE = select(func.pg_advisory_xact_lock(bindparam("key", type_=postgresql.BIGINT)))
 
 
 @dataclass(frozen=True)
@@ -258,7 +259,7 @@ class AccessStore:
         that is no longer true. Taken before the first read of grants, memberships or
         statuses, it orders those computations the way their commits are ordered."""
         if self.conn.dialect.name == "postgresql":
-            self.conn.execute(select(func.pg_advisory_xact_lock(_lock_key(self.account_id))))
+            self.conn.execute(_SERIALIZE, {"key": _lock_key(self.account_id)})
 
     def group(self, group_id: str) -> tuple[int, str] | None:
         """(pk, displayName) of the account's group."""

@@ -50,6 +50,10 @@ _TENANT_FOR_DIGEST = _TENANT.where(
     scim_secrets.c.digest == bindparam("digest"), scim_secrets.c.revoked_at.is_(None)
 )
 _TENANT_FOR_SECRET = _TENANT.where(scim_secrets.c.id == bindparam("secret_id"))
+# Every user write checks its emails against these (domain/rules.py `check_user`).
+_VERIFIED_DOMAIN_NAMES = select(trusted_domains.c.name).where(
+    trusted_domains.c.account_id == bindparam("account_id"), trusted_domains.c.verified.is_(True)
+)
 
 
 class AccountStore:
@@ -195,13 +199,7 @@ class AccountStore:
         return [self._domain(r) for r in rows]
 
     def verified_domain_names(self, account_id: str) -> list[str]:
-        return list(
-            self.conn.scalars(
-                select(trusted_domains.c.name).where(
-                    trusted_domains.c.account_id == account_id, trusted_domains.c.verified.is_(True)
-                )
-            )
-        )
+        return list(self.conn.scalars(_VERIFIED_DOMAIN_NAMES, {"account_id": account_id}))
 
     def set_domain_verified(self, domain_id: str) -> None:
         self.conn.execute(

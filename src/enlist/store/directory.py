@@ -276,14 +276,23 @@ _SCIM_PATH = {
 }
 
 
+# the length of each sized text column, looked up by every write
+_LIMITS = {
+    table: {
+        c.key: length for c in table.c if (length := getattr(c.type, "length", None)) is not None
+    }
+    for table in _SCIM_PATH
+}
+
+
 def fitted(table: Table, values: dict[str, Any]) -> dict[str, Any]:
     """Refuse (400) a text longer than its column holds, the same way on every backend:
     PostgreSQL would fail the statement and SQLite would keep it whole. Column sizes come
     from the registry's maximum lengths, so this is the one length check."""
-    paths = _SCIM_PATH[table]
+    paths, limits = _SCIM_PATH[table], _LIMITS[table]
     for key, value in values.items():
-        limit = getattr(table.c[key].type, "length", None) if key in table.c else None
-        if isinstance(value, str) and limit is not None and len(value) > limit:
+        limit = limits.get(key)
+        if limit is not None and isinstance(value, str) and len(value) > limit:
             raise InvalidValue(
                 f"{paths.get(key, key)} is longer than the {limit} characters Enlist keeps."
             )
@@ -300,6 +309,18 @@ _USER_PK_AND_VERSION = select(users.c.pk, users.c.version).where(
     users.c.id == _ID, users.c.account_id == _ACCOUNT, _LIVE
 )
 _USER_PK_AND_VERSION_LOCKED = _USER_PK_AND_VERSION.with_for_update()
+_PK = _USER_COLUMN["pk"]
+# A write's statements: the values go as parameters, named after their columns (an
+# UPDATE sets the columns its parameters name); each returns the row as stored.
+_INSERT_USER = insert(users).returning(*users.c)
+_UPDATE_USER = (
+    update(users)
+    .where(users.c.pk == bindparam("key"), users.c.account_id == bindparam("account"))
+    .values(version=users.c.version + 1)
+    .returning(*users.c)
+)
+_DELETE_EMAILS = delete(user_emails).where(user_emails.c.user_pk == bindparam("user_pk"))
+_INSERT_EMAILS = insert(user_emails)
 _USER_COUNT = select(user_counts.c.users).where(user_counts.c.account_id == _ACCOUNT)
 _GROUP_BY_ID = select(groups).where(groups.c.id == _ID, groups.c.account_id == _ACCOUNT)
 
@@ -484,10 +505,10 @@ class UserStore(Listing):
 
     def _write_emails(self, user_pk: int, emails: list[Email], replace: bool) -> None:
         if replace:
-            self.conn.execute(delete(user_emails).where(user_emails.c.user_pk == user_pk))
+            self.conn.execute(_DELETE_EMAILS, {"user_pk": user_pk})
         if emails:
             self.conn.execute(
-                insert(user_emails),
+                _INSERT_EMAILS,
                 [
                     fitted(
                         user_emails,
@@ -507,42 +528,58 @@ class UserStore(Listing):
             )
 
     def insert(self, fields: UserFields, source: str = "scim") -> str:
-        user_id = new_id()
+        return self.add(fields, source).id
+
+    def add(self, fields: UserFields, source: str = "scim") -> User:
+        """Store a new user; returns it as a read would (it is in no group yet).
+
+        A taken userName raises Conflict, which ends the write: the transaction is rolled
+        back whole, so no savepoint is needed to keep it usable (nor paid on every POST)."""
         moment = now()
+        values = {
+            "id": new_id(),
+            "account_id": self.account_id,
+            "created": moment,
+            "last_modified": moment,
+            "version": 1,
+            "source": source,
+            **fitted(users, _row_values(fields)),
+        }
         try:
-            with self.conn.begin_nested():
-                result = self.conn.execute(
-                    insert(users).values(
-                        id=user_id,
-                        account_id=self.account_id,
-                        created=moment,
-                        last_modified=moment,
-                        version=1,
-                        source=source,
-                        **fitted(users, _row_values(fields)),
-                    )
-                )
+            row = self.conn.execute(_INSERT_USER, values).one()
         except IntegrityError:
             raise Conflict(f"A user with userName {fields.user_name} already exists.") from None
-        pk = _inserted_pk(result)
-        self._write_emails(pk, fields.emails, replace=False)
-        return user_id
+        self._write_emails(row[_PK], fields.emails, replace=False)
+        return self._written(row, fields.emails, [])
 
-    def update(self, pk: int, fields: UserFields) -> None:
+    def update(self, pk: int, fields: UserFields, before: UserFields) -> User:
+        """Write a user's new fields over `before` (as stored now), and rewrite its emails'
+        rows only if they changed; returns the user as a read would, without its groups.
+        A taken userName raises Conflict, which ends the write (as in `add`)."""
+        values = {
+            "key": pk,
+            "account": self.account_id,
+            "last_modified": now(),
+            **fitted(users, _row_values(fields)),
+        }
         try:
-            with self.conn.begin_nested():
-                self.conn.execute(
-                    update(users)
-                    .where(users.c.pk == pk, users.c.account_id == self.account_id)
-                    .values(
-                        last_modified=now(),
-                        version=users.c.version + 1,
-                        **fitted(users, _row_values(fields)),
-                    )
-                )
+            row = self.conn.execute(_UPDATE_USER, values).one()
         except IntegrityError:
             raise Conflict(f"Another user already has userName {fields.user_name}.") from None
-        self._write_emails(pk, fields.emails, replace=True)
+        if fields.emails != before.emails:
+            self._write_emails(pk, fields.emails, replace=True)
+        return self._written(row, fields.emails, None)
+
+    def _written(self, row: Row[Any], emails: list[Email], groups: list[GroupRef] | None) -> User:
+        """A user from the row its INSERT or UPDATE returned and the emails written with it:
+        what reading it back would give, without reading it back."""
+        manager_id = row[_MANAGER]
+        managers = self.manager_names([manager_id]) if manager_id is not None else {}
+        stored = [
+            Email(value=e.value, type=e.type, primary=bool(e.primary), display=e.display)
+            for e in emails
+        ]
+        return self._user(row, stored, groups, managers)
 
     def delete(self, pk: int) -> str | None:
         """The identity provider deleted the user: it leaves the SCIM view and every group
@@ -595,6 +632,20 @@ class UserStore(Listing):
             query = _USER_PK_AND_VERSION_LOCKED
         row = self.conn.execute(query, {"id": user_id, "account_id": self.account_id}).first()
         return (row.pk, row.version) if row else None
+
+    def for_update(self, user_id: str) -> tuple[int, User] | None:
+        """The user a write is about to change, and its key, under the row lock.
+
+        On PostgreSQL the lock comes first, and the read after it in a statement of its own:
+        a snapshot taken before the writer ahead of this one committed would miss its
+        emails. On SQLite the write transaction holds the whole database already."""
+        if self.conn.dialect.name == "postgresql" and not self.pk_and_version(user_id, lock=True):
+            return None
+        statement = _USER_WITH_PARTS[(self.conn.dialect.name, False, True)]
+        row = self.conn.execute(statement, {"id": user_id, "account_id": self.account_id}).first()
+        if row is None:
+            return None
+        return row[_PK], self._with_parts([row], with_groups=True)[0]
 
     def get(
         self, user_id: str, *, with_groups: bool = True, include_deleted: bool = False

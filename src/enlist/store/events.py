@@ -19,6 +19,7 @@ _TAKE = (
     .values(last=event_sequences.c.last + bindparam("n"))
     .returning(event_sequences.c.last)
 )
+_APPEND = insert(events)
 _AFTER = (
     select(events)
     .where(events.c.account_id == bindparam("account"), events.c.sequence > bindparam("after"))
@@ -61,7 +62,7 @@ class EventStore:
             for offset, (kind, data) in enumerate(drafts)
         ]
         self.conn.execute(
-            insert(events),
+            _APPEND,
             [
                 {
                     "id": e.id,

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, delete, exists, func, insert, or_, select, update
+from sqlalchemy import Connection, bindparam, delete, exists, func, insert, or_, select, update
 
 from enlist.domain.model import Plan
 from enlist.domain.signin import Person, SsoSettings
@@ -21,6 +21,11 @@ from enlist.store.tables import (
     users,
 )
 
+# Built once: every deactivation of a user runs it.
+_END_SESSIONS_OF = delete(person_sessions).where(
+    person_sessions.c.account_id == bindparam("account_id"),
+    person_sessions.c.user_pk == bindparam("user_pk"),
+)
 _ENTERPRISE = (
     exists()
     .where(
@@ -315,14 +320,8 @@ class SignInStore:
 
     def end_sessions_of(self, account_id: str, user_pk: int) -> int:
         """Delete every session of a person; how many there were."""
-        return int(
-            self.conn.execute(
-                delete(person_sessions).where(
-                    person_sessions.c.account_id == account_id,
-                    person_sessions.c.user_pk == user_pk,
-                )
-            ).rowcount
-        )
+        params = {"account_id": account_id, "user_pk": user_pk}
+        return int(self.conn.execute(_END_SESSIONS_OF, params).rowcount)
 
     def session_counts_of_domain(self, account_id: str, domain_id: str) -> dict[int, int]:
         """Per person (user pk), how many sessions they opened through the domain."""

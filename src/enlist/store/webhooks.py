@@ -208,7 +208,7 @@ class WebhookStore:
 
     def any_claimable(self, moment: datetime) -> bool:
         """A cheap read first, so that idle workers never take SQLite's write lock."""
-        return self.conn.scalar(_claimable(moment).limit(1)) is not None
+        return self.conn.scalar(_ANY_CLAIMABLE, {"moment": moment}) is not None
 
     def holds(self, webhook_id: str, worker: str) -> bool:
         """True while `worker` still holds its claim (locks the row until the commit)."""
@@ -307,7 +307,7 @@ class WebhookStore:
         return int(done.rowcount or 0)
 
 
-def _claimable(moment: datetime) -> Select[Any]:
+def _claimable(moment: Any) -> Select[Any]:
     last = (
         select(event_sequences.c.last)
         .where(event_sequences.c.account_id == W.account_id)
@@ -324,6 +324,11 @@ def _claimable(moment: datetime) -> Select[Any]:
         )
         .order_by(W.claimed_until.is_not(None), W.claimed_until)
     )
+
+
+# Every delivery thread of every process asks this after each round (and after each write
+# that rings the bell), webhooks or not: built once, the moment a parameter.
+_ANY_CLAIMABLE = _claimable(bindparam("moment", type_=webhooks.c.claimed_until.type)).limit(1)
 
 
 class Attempt:
