@@ -28,6 +28,7 @@ from enlist.store.accounts import AccountStore
 from enlist.store.admins import AdminStore
 from enlist.store.db import Database
 from enlist.store.events import EventStore
+from enlist.store.generation import current_on
 
 TXT_PREFIX = "enlist-domain-verification="
 SECRET_PREFIX = "enl_"
@@ -467,16 +468,22 @@ def authenticate(db: Database, token: str, secret_key: str) -> Tenant:
     if not token.startswith(SECRET_PREFIX) or len(token) > 200:
         raise Unauthorized("The bearer token is not a valid Enlist SCIM secret.")
     wanted = digest(db, token, secret_key)
-    with db.read() as conn:
-        # The generation first: a tenant read after it is remembered under it, and any
-        # change committed since (revocation, plan, link, verification) moves it on.
-        generation = db.tenants.check(conn)
-        found: tuple[Tenant, str, datetime | None, datetime | None] | None
+    found: tuple[Tenant, str, datetime | None, datetime | None] | None = None
+    # The generation first: a tenant read after it is remembered under it, and any change
+    # committed since (revocation, plan, link, verification) moves it on. A remembered
+    # tenant needs only that one row, read on the thread's own connection: a write then
+    # opens one transaction, its own, not a read transaction before it.
+    generation = _generation_now(db)
+    if generation is not None:
         found = db.tenants.get(wanted)
-        if found is None:
-            found = AccountStore(conn).tenant_for_digest(wanted)
-            if found is not None:
-                db.tenants.remember(wanted, found, generation)
+    if found is None:
+        with db.read() as conn:
+            generation = db.tenants.check(conn)
+            found = db.tenants.get(wanted)
+            if found is None:
+                found = AccountStore(conn).tenant_for_digest(wanted)
+                if found is not None:
+                    db.tenants.remember(wanted, found, generation)
     if found is None or not hmac.compare_digest(found[1], wanted):
         raise Unauthorized("The bearer token is unknown or has been revoked.")
     tenant, _, last_used, expires_at = found
@@ -489,8 +496,19 @@ def authenticate(db: Database, token: str, secret_key: str) -> Tenant:
     if last_used is None or moment - last_used > LAST_USED_RESOLUTION:
         with db.write() as conn:
             AccountStore(conn).touch_secret(tenant.secret_id, moment, LAST_USED_RESOLUTION)
+        assert generation is not None  # read above, one way or the other
         db.tenants.remember(wanted, (tenant, found[1], moment, expires_at), generation)
     return tenant
+
+
+def _generation_now(db: Database) -> int | None:
+    """The tenancy generation, settled in the cache (None if the read failed: the caller
+    reads it the ordinary way)."""
+    try:
+        return db.tenants.settle(current_on(db.driver()))
+    except Exception:  # noqa: BLE001 - a broken connection: dropped, and read another way
+        db.drop_driver()
+        return None
 
 
 def remembered(db: Database, token: str, secret_key: str) -> Tenant | None:
