@@ -13,7 +13,19 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
-from sqlalchemy import ColumnElement, Connection, Row, Table, and_, func, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Integer,
+    Row,
+    Select,
+    String,
+    Table,
+    and_,
+    bindparam,
+    func,
+    select,
+)
 
 from enlist.domain.query import Page, Query, Seek
 from enlist.store.filters import Filterable, SqlFilter
@@ -21,6 +33,10 @@ from enlist.store.ordering import FirstValue, Ordering, ordering
 
 # From this OFFSET on, a page in the default order seeks its first row in the index.
 _SEEK_FROM = 1000
+_ACCOUNT = bindparam("account_id", type_=String)
+_OFFSET, _LIMIT = bindparam("offset", type_=Integer), bindparam("limit", type_=Integer)
+# (repository, dialect, deleted, shape, what is read) -> a page of the whole list, unfiltered
+_PLAIN_PAGES: dict[tuple[Any, ...], Select[Any]] = {}
 
 
 class Listing:
@@ -46,6 +62,10 @@ class Listing:
     def _loaded_with(self, query: Query) -> tuple[Any, ...]:
         """Columns read with each row besides the table's (what `_load` needs of its parts)."""
         return ()
+
+    def _selected(self, query: Query) -> tuple[Any, ...]:
+        """What a page reads of each row: the table's columns and `_loaded_with`."""
+        return (self.table, *self._loaded_with(query))
 
     def _count_all(self) -> int | None:
         """The number of all the account's rows without counting them, when it is kept."""
@@ -83,20 +103,46 @@ class Listing:
         offset: int,
         limit: int,
     ) -> list[Any]:
-        condition = self._condition(part, within)
-        pk = self.table.c.pk
-        statement = select(self.table, *self._loaded_with(part.query)).where(condition)
+        shape = "first" if not offset else "offset"
         if not order and offset >= _SEEK_FROM:
-            # A deep page in the default order: find its first row in the (account_id, pk)
-            # index alone, then read just the page; OFFSET would read every skipped row.
-            first = (
-                select(pk).where(condition).order_by(pk).offset(offset).limit(1).scalar_subquery()
-            )
-            statement = statement.where(pk >= first).order_by(pk).limit(limit)
+            shape = "seek"
+        params: dict[str, Any] = {"offset": offset, "limit": limit}
+        if part.where is None and within is None and not order:
+            # The whole list in creation order (an import's every page): the statement
+            # is built once, the account a parameter; building one costs more than running it.
+            query = part.query
+            loaded = (query.records, query.with_groups, query.with_members)
+            key = (self.table.name, self.conn.dialect.name, part.deleted, shape, *loaded)
+            statement = _PLAIN_PAGES.get(key)
+            if statement is None:
+                condition = self._condition(part, None, account=_ACCOUNT)
+                statement = _PLAIN_PAGES[key] = self._paged(part, condition, [], shape)
+            params["account_id"] = self.account_id
         else:
-            # no OFFSET clause at all on a first page, or on a keyset (cursor) page
-            statement = statement.order_by(*order, pk).offset(offset or None).limit(limit)
-        return self._load(self.conn.execute(statement).all(), part.query)
+            statement = self._paged(part, self._condition(part, within), order, shape)
+        return self._load(self.conn.execute(statement, params).all(), part.query)
+
+    def _paged(
+        self,
+        part: Part,
+        condition: ColumnElement[bool],
+        order: list[ColumnElement[Any]],
+        shape: str,
+    ) -> Select[Any]:
+        """A page of rows (bound parameters `offset` and `limit`) in a shape `read` chose."""
+        pk = self.table.c.pk
+        statement = select(*self._selected(part.query)).where(condition)
+        if shape == "seek":
+            # A deep page in the default order: find its first row in the index alone (the
+            # live users' index covers account, deleted_at and pk), then read just the page;
+            # OFFSET would read every skipped row.
+            first = (
+                select(pk).where(condition).order_by(pk).offset(_OFFSET).limit(1).scalar_subquery()
+            )
+            return statement.where(pk >= first).order_by(pk).limit(_LIMIT)
+        # no OFFSET clause at all on a first page, or on a keyset (cursor) page
+        statement = statement.order_by(*order, pk).limit(_LIMIT)
+        return statement.offset(_OFFSET) if shape == "offset" else statement
 
     def count(self, part: Part) -> int:
         if part.where is None and part.deleted is False:
@@ -106,11 +152,12 @@ class Listing:
         counting = select(func.count()).select_from(self.table)
         return int(self.conn.scalar(counting.where(self._condition(part, None))) or 0)
 
-    def _condition(self, part: Part, within: ColumnElement[bool] | None) -> ColumnElement[bool]:
+    def _condition(
+        self, part: Part, within: ColumnElement[bool] | None, account: Any = None
+    ) -> ColumnElement[bool]:
         terms = (self._scope(part.deleted), part.where, within)
-        return and_(
-            self.table.c.account_id == self.account_id, *(t for t in terms if t is not None)
-        )
+        account = self.account_id if account is None else account
+        return and_(self.table.c.account_id == account, *(t for t in terms if t is not None))
 
 
 @dataclass(frozen=True)
