@@ -31,8 +31,6 @@ from enlist.domain.query import Page, Query, Seek
 from enlist.store.filters import Filterable, SqlFilter
 from enlist.store.ordering import FirstValue, Ordering, ordering
 
-# From this OFFSET on, a page in the default order seeks its first row in the index.
-_SEEK_FROM = 1000
 _ACCOUNT = bindparam("account_id", type_=String)
 _OFFSET, _LIMIT = bindparam("offset", type_=Integer), bindparam("limit", type_=Integer)
 # (repository, dialect, deleted, shape, what is read) -> a page of the whole list, unfiltered
@@ -104,7 +102,7 @@ class Listing:
         limit: int,
     ) -> list[Any]:
         shape = "first" if not offset else "offset"
-        if not order and offset >= _SEEK_FROM:
+        if not order and offset:
             shape = "seek"
         params: dict[str, Any] = {"offset": offset, "limit": limit}
         if part.where is None and within is None and not order:
@@ -133,9 +131,10 @@ class Listing:
         pk = self.table.c.pk
         statement = select(*self._selected(part.query)).where(condition)
         if shape == "seek":
-            # A deep page in the default order: find its first row in the index alone (the
-            # live users' index covers account, deleted_at and pk), then read just the page;
-            # OFFSET would read every skipped row.
+            # A page past the first in the default order: find its first row in the index
+            # alone (the live users' index covers account, deleted_at and pk), then read just
+            # the page. OFFSET would read every skipped row, and PostgreSQL would compute
+            # each one's columns (a user's emails and groups) only to skip it.
             first = (
                 select(pk).where(condition).order_by(pk).offset(_OFFSET).limit(1).scalar_subquery()
             )
