@@ -183,8 +183,8 @@ def page(parts: Sequence[Part], query: Query) -> Page[Any]:
 def index_page(parts: Sequence[Part], offset: int, count: int) -> Page[Any]:
     """`count` items from `offset` on (0-based), across the parts in turn, and their total.
 
-    Without sortBy a part is read in creation order, which lets the repository seek deep
-    pages in its (account_id, pk) index instead of reading every skipped row.
+    Without sortBy a part is read in creation order, which lets the repository seek every
+    page past the first in its index of live rows instead of reading every skipped row.
     """
     total = 0
     items: list[Any] = []
