@@ -58,6 +58,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         if delivery is not None:
             await asyncio.get_running_loop().run_in_executor(None, delivery.stop)
         scim.close()
+        if scim.point is not None:
+            await scim.point.close()
         people.close()
         api_threads.shutdown(wait=False)
         db.dispose()
@@ -76,6 +78,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     )
     app.state.db = db
     app.state.settings = settings
+    app.state.scim = scim
     return app
 
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
-import uuid
 
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 HEADER = "x-request-id"
@@ -27,12 +26,15 @@ class RequestId:
             await self.app(scope, receive, send)
             return
         incoming = dict(scope.get("headers") or []).get(HEADER.encode(), b"").decode("latin-1")
-        request_id = incoming if _SANE.match(incoming) else uuid.uuid4().hex
+        # 32 random hex digits, as uuid4().hex gave (at a quarter of its cost)
+        request_id = incoming if _SANE.match(incoming) else os.urandom(16).hex()
         scope.setdefault("state", {})["request_id"] = request_id
+        echoed = (b"x-request-id", request_id.encode("latin-1"))
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
-                MutableHeaders(scope=message)["X-Request-Id"] = request_id
+                headers = message.get("headers") or []
+                message["headers"] = [*(h for h in headers if h[0] != echoed[0]), echoed]
             await send(message)
 
         await self.app(scope, receive, send_with_id)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import math
 import re
@@ -345,7 +344,7 @@ def digest(db: Database, token: str, secret_key: str) -> str:
     ENLIST_SECRET_KEY) when set, else the one kept in the database. A stolen table of
     digests cannot be checked against guesses without the key."""
     key = server_key(db, SECRET_DIGEST_KEY, secret_key)
-    return hmac.new(key, token.encode("utf-8"), hashlib.sha256).hexdigest()
+    return hmac.digest(key, token.encode("utf-8"), "sha256").hex()  # one-shot: OpenSSL's
 
 
 EXPIRY_WARNING = timedelta(days=14)
@@ -491,6 +490,28 @@ def authenticate(db: Database, token: str, secret_key: str) -> Tenant:
         with db.write() as conn:
             AccountStore(conn).touch_secret(tenant.secret_id, moment, LAST_USED_RESOLUTION)
         db.tenants.remember(wanted, (tenant, found[1], moment, expires_at), generation)
+    return tenant
+
+
+def remembered(db: Database, token: str, secret_key: str) -> Tenant | None:
+    """The tenant of a secret this process knows already, when `authenticate` would have
+    nothing to read or write for it: the secret has not expired and its `last used` is
+    recent. It holds while the tenancy generation is the one the cache holds: the caller
+    must read the generation with its data and compare (scim/point.py). None for anything
+    else: `authenticate` then does it all (reads, refuses, records the use)."""
+    token = token.strip()
+    if not token.startswith(SECRET_PREFIX) or len(token) > 200:
+        return None
+    wanted = digest(db, token, secret_key)
+    found: tuple[Tenant, str, datetime | None, datetime | None] | None = db.tenants.get(wanted)
+    if found is None or not hmac.compare_digest(found[1], wanted):
+        return None
+    tenant, _, last_used, expires_at = found
+    moment = now()
+    if expires_at is not None and expires_at <= moment:
+        return None
+    if last_used is None or moment - last_used > LAST_USED_RESOLUTION:
+        return None
     return tenant
 
 

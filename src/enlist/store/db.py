@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from pathlib import Path
 from typing import Any
 
@@ -114,6 +114,9 @@ class Database:
         # (the event feed's long polls and the webhook workers wake on it).
         self.listeners: list[Callable[[str], None]] = []
         self._request = threading.local()  # the shared read connection (reads_together)
+        self._held = threading.local()  # each thread's own driver connection (`driver`)
+        self._drivers: set[Any] = set()
+        self._drivers_lock = threading.Lock()
 
     @classmethod
     def open(cls, url: str, *, migrate: bool = True) -> Database:
@@ -165,10 +168,45 @@ class Database:
             with conn.begin():
                 yield conn
 
+    def driver(self) -> Any:
+        """This thread's own DBAPI connection (sqlite3 or psycopg), held for the process's
+        life outside the pool, for the statements every request runs (scim/point.py): there
+        a pool checkout and SQLAlchemy's execution cost more than the statement itself. On
+        PostgreSQL it is in autocommit, each statement its own snapshot (as the pooled reads
+        are); on SQLite the caller brackets its reads with BEGIN and COMMIT."""
+        held: Any = getattr(self._held, "conn", None)
+        if held is not None and held in self._drivers:  # not closed by `dispose` since
+            return held
+        fairy = self.engine.raw_connection()
+        held = fairy.driver_connection
+        fairy.detach()  # never returned to the pool: nobody else may see its settings
+        if self.engine.dialect.name == "postgresql":
+            held.rollback()  # the pool's ping may have opened a transaction
+            held.autocommit = True
+        with self._drivers_lock:
+            self._drivers.add(held)
+        self._held.conn = held
+        return held
+
+    def drop_driver(self) -> None:
+        """Close this thread's connection after a failure; the next `driver()` opens another."""
+        held = getattr(self._held, "conn", None)
+        self._held.conn = None
+        if held is not None:
+            with self._drivers_lock:
+                self._drivers.discard(held)
+            with suppress(Exception):
+                held.close()
+
     def announce(self, account_id: str) -> None:
         """Events of this account were committed by this process."""
         for listener in list(self.listeners):
             listener(account_id)
 
     def dispose(self) -> None:
+        with self._drivers_lock:
+            held, self._drivers = self._drivers, set()
+        for conn in held:
+            with suppress(Exception):
+                conn.close()
         self.engine.dispose()

@@ -20,6 +20,7 @@ from sqlalchemy import (
     CursorResult,
     Integer,
     Row,
+    Select,
     String,
     Table,
     Text,
@@ -363,6 +364,17 @@ _USER_WITH_PARTS = {
 _PARTS_AT = len(users.c)  # where the JSON arrays start in such a row
 
 
+def user_by_id(dialect: str) -> Select[Any]:
+    """The statement GET /Users/{id} reads with (bound: id, account_id), for a driver of its
+    own (scim/point.py)."""
+    return _USER_WITH_PARTS[(dialect, False, True)]
+
+
+def has_manager(rows: Sequence[Any]) -> bool:
+    """Whether any of these user rows names a manager (whose name takes another read)."""
+    return any(row[_MANAGER] is not None for row in rows)
+
+
 def _rfc3339(moment: ColumnElement[Any], dialect: str) -> ColumnElement[Any]:
     """A stored time as documents show it (`2026-01-01T00:00:00.001Z`: UTC, milliseconds
     cut, not rounded), written by the database: a page formats 200 of them. SQLite keeps
@@ -671,6 +683,13 @@ class UserStore(Listing):
         """Users from rows read with their parts (`_parts`)."""
         # Only users with a manager cost a query: most directories set none.
         managers = self.manager_names(row[_MANAGER] for row in rows if row[_MANAGER] is not None)
+        return self.decode(rows, with_groups=with_groups, managers=managers)
+
+    @classmethod
+    def decode(
+        cls, rows: Sequence[Any], *, with_groups: bool, managers: dict[str, str]
+    ) -> list[User]:
+        """Users from rows read with their parts; `managers`: the names of their managers."""
         found = []
         for row in rows:
             emails = [
@@ -683,7 +702,7 @@ class UserStore(Listing):
                     GroupRef(id=group_id, display_name=name)
                     for _, group_id, name in sorted(_json_list(row[_PARTS_AT + 1]))
                 ]
-            found.append(self._user(row, emails, memberships, managers))
+            found.append(cls._user(row, emails, memberships, managers))
         return found
 
     @staticmethod

@@ -9,11 +9,11 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from sqlalchemy import Connection, update
+from sqlalchemy import Connection, ScalarSelect, select, update
 
 from enlist.store.tables import tenancy_generation
 
-_CURRENT = "SELECT generation FROM tenancy_generation WHERE id = 1"
+GENERATION_SQL = "SELECT generation FROM tenancy_generation WHERE id = 1"
 
 
 def current(conn: Connection) -> int:
@@ -22,9 +22,22 @@ def current(conn: Connection) -> int:
     Every SCIM request runs this, so it goes straight to the driver, inside the
     connection's transaction: 2 us, where SQLAlchemy's execution costs 20.
     """
-    driver: Any = conn.connection.driver_connection
-    row = driver.execute(_CURRENT).fetchone()
+    return current_on(conn.connection.driver_connection)
+
+
+def current_on(driver: Any) -> int:
+    """The generation, read on a DBAPI connection (in its transaction, if it has one)."""
+    row = driver.execute(GENERATION_SQL).fetchone()  # sqlite3 and psycopg connections both execute
     return int(row[0]) if row is not None else 0
+
+
+def current_column() -> ScalarSelect[Any]:
+    """The generation as a column of another statement: read in that statement's snapshot."""
+    return (
+        select(tenancy_generation.c.generation)
+        .where(tenancy_generation.c.id == 1)
+        .scalar_subquery()
+    )
 
 
 def bump(conn: Connection) -> None:
@@ -52,12 +65,20 @@ class TenancyCache:
         self._limit = limit
 
     def check(self, conn: Connection) -> int:
-        generation = current(conn)
+        return self.settle(current(conn))
+
+    def settle(self, generation: int) -> int:
+        """Take a generation the caller read (before the values it will look up)."""
         with self._lock:
             if generation != self._generation:
                 self._values.clear()
                 self._generation = generation
         return generation
+
+    @property
+    def generation(self) -> int | None:
+        """The generation the remembered values hold for (None: none yet)."""
+        return self._generation
 
     def get(self, key: str) -> Any:
         return self._values.get(key)

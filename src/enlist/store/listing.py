@@ -37,6 +37,14 @@ _OFFSET, _LIMIT = bindparam("offset", type_=Integer), bindparam("limit", type_=I
 _PLAIN_PAGES: dict[tuple[Any, ...], Select[Any]] = {}
 
 
+def _shape(order: list[ColumnElement[Any]], offset: int) -> str:
+    """How `Listing._paged` reads a page: the first, past the first in creation order (seek
+    in the index), or past the first in another order (OFFSET)."""
+    if not offset:
+        return "first"
+    return "offset" if order else "seek"
+
+
 class Listing:
     """What the user and group repositories share: one account's rows of one table, read
     page by page under a filter, in an order."""
@@ -101,9 +109,7 @@ class Listing:
         offset: int,
         limit: int,
     ) -> list[Any]:
-        shape = "first" if not offset else "offset"
-        if not order and offset:
-            shape = "seek"
+        shape = _shape(order, offset)
         params: dict[str, Any] = {"offset": offset, "limit": limit}
         if part.where is None and within is None and not order:
             # The whole list in creation order (an import's every page): the statement
@@ -119,6 +125,20 @@ class Listing:
         else:
             statement = self._paged(part, self._condition(part, within), order, shape)
         return self._load(self.conn.execute(statement, params).all(), part.query)
+
+    def statement(
+        self,
+        part: Part,
+        within: ColumnElement[bool] | None,
+        order: list[ColumnElement[Any]],
+        offset: int,
+        limit: int,
+    ) -> Select[Any]:
+        """What `read` runs, its values bound (scim/point.py compiles a lookup's once, to run
+        it again)."""
+        condition = self._condition(part, within)
+        paged = self._paged(part, condition, order, _shape(order, offset))
+        return paged.params(offset=offset, limit=limit)
 
     def _paged(
         self,
