@@ -45,6 +45,7 @@ class Query:
     descending: bool = False
     with_members: bool = True  # groups: False when members are excluded from the answer
     with_groups: bool = True  # users: False when groups are excluded from the answer
+    records: bool = False  # users: as records (schema.USER_RECORD), not User objects
     cursor: bool = False  # page by keyset (RFC 9865) instead of by startIndex
     seek: Seek | None = None  # cursor paging: where the page starts (None: the first page)
     with_total: bool = True  # cursor paging: whether to count the whole list too

@@ -220,3 +220,35 @@ ENTERPRISE_USER = Schema(
 )
 
 SCHEMAS = (USER, ENTERPRISE_USER)
+
+
+def _stored_columns(schema: Schema) -> tuple[str, ...]:
+    """The users columns that keep a schema's attributes (and sub-attributes), in its order."""
+    return tuple(
+        str(kept.column)
+        for attribute in schema.attributes
+        for kept in (attribute, *attribute.subs)
+        if kept.column is not None
+    )
+
+
+# A user as one record of plain values, in this order: what a page of users reads per user,
+# so that its SCIM document is written straight from it (store/directory.py fills it,
+# scim/documents.py `record_document` writes it) without a User built for each row.
+#   id, version; created and last_modified as documents show them (RFC 3339 text, UTC, to
+#   the millisecond); every stored column of USER then ENTERPRISE_USER (active as 0/1 or a
+#   bool, JSON lists as lists or NULL); emails as a JSON array of [position, value, type,
+#   primary, display] arrays; groups as a JSON array of [key, id, displayName] arrays (None
+#   when not read); the manager's displayName (or userName) when manager_id names a user
+#   of the account. A JSON array may come as text or parsed, NULL when empty.
+USER_RECORD: tuple[str, ...] = (
+    "id",
+    "version",
+    "created",
+    "last_modified",
+    *_stored_columns(USER),
+    *_stored_columns(ENTERPRISE_USER),
+    "emails",
+    "groups",
+    "manager_name",
+)

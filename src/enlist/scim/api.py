@@ -40,6 +40,7 @@ from enlist.scim.documents import (
     etag,
     group_document,
     list_document,
+    record_document,
     user_document,
 )
 from enlist.scim.errors import (
@@ -370,6 +371,7 @@ class ScimApi:
             descending=order == "descending",
             with_members=with_members,
             with_groups=with_groups,
+            records=True,  # users as records: `_document` writes them (documents.py)
         )
         if "cursor" not in source:
             return query, None
@@ -705,7 +707,8 @@ def _not_modified(call: Call, version: int, what: str) -> bool:
 
 
 def _document(item: Any, base: str) -> dict[str, Any]:
-    return group_document(item, base) if isinstance(item, Group) else user_document(item, base)
+    """A listed item's document: a group, or a user read as a record (Query.records)."""
+    return group_document(item, base) if isinstance(item, Group) else record_document(item, base)
 
 
 class _StripTrailingSlash:

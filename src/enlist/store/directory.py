@@ -23,12 +23,16 @@ from sqlalchemy import (
     Select,
     String,
     Table,
+    Text,
     any_,
     bindparam,
+    cast,
     delete,
     exists,
     func,
     insert,
+    literal,
+    null,
     select,
     text,
     update,
@@ -45,6 +49,7 @@ from enlist.domain.schema import (
     GROUP_SCHEMA,
     SCHEMAS,
     USER,
+    USER_RECORD,
     USER_SCHEMA,
     Attribute,
     Kind,
@@ -391,6 +396,68 @@ def has_manager(rows: Sequence[Any]) -> bool:
     return any(row[_MANAGER] is not None for row in rows)
 
 
+def _rfc3339(moment: ColumnElement[Any], dialect: str) -> ColumnElement[Any]:
+    """A stored time as documents show it (`2026-01-01T00:00:00.001Z`: UTC, milliseconds
+    cut, not rounded), written by the database: a page formats 200 of them. SQLite keeps
+    `YYYY-MM-DD HH:MM:SS.ffffff` (SQLAlchemy's form, in UTC: see accounts.as_utc), cut
+    to pieces as text; PostgreSQL's MS field is the milliseconds cut too."""
+    if dialect == "postgresql":
+        return func.to_char(func.timezone("UTC", moment), 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+    fraction = func.substr(func.substr(moment, 21) + literal("000"), 1, 3)
+    return (
+        func.substr(moment, 1, 10)
+        + literal("T")
+        + func.substr(moment, 12, 8)
+        + literal(".")
+        + fraction
+        + literal("Z")
+    )
+
+
+_manager = users.alias("manager")
+# manager.displayName: the displayName (else userName) of the user manager_id names, when
+# that is a user of the account (as `UserStore.manager_names`)
+_MANAGER_NAME = (
+    select(func.coalesce(func.nullif(_manager.c.display_name, ""), _manager.c.user_name))
+    .where(
+        _manager.c.id == users.c.manager_id,
+        _manager.c.account_id == users.c.account_id,
+        _manager.c.deleted_at.is_(None),
+    )
+    .scalar_subquery()
+)
+
+
+def _record(dialect: str, with_groups: bool) -> tuple[ColumnElement[Any], ...]:
+    """What a user's record (domain/schema.py USER_RECORD) is read as, in its order."""
+
+    def aggregate(*values: Any) -> ColumnElement[Any]:
+        if dialect == "postgresql":
+            # as text, for orjson: psycopg would parse it with the standard library's json
+            return cast(func.json_agg(*values), Text)
+        return func.json_group_array(*values)
+
+    build = func.json_build_array if dialect == "postgresql" else func.json_array
+    emails_of, groups_of = _user_parts(aggregate, build)
+    computed = {
+        "created": _rfc3339(users.c.created, dialect),
+        "last_modified": _rfc3339(users.c.last_modified, dialect),
+        "emails": emails_of,
+        "groups": groups_of if with_groups else null(),
+        "manager_name": _MANAGER_NAME,
+    }
+    return tuple(
+        (computed[name] if name in computed else users.c[name]).label(name) for name in USER_RECORD
+    )
+
+
+_RECORDS = {
+    (dialect, with_groups): _record(dialect, with_groups)
+    for dialect in ("sqlite", "postgresql")
+    for with_groups in (False, True)
+}
+
+
 def _json_list(value: Any) -> list[Any]:
     """A JSON array column: text on SQLite, parsed already (or NULL for none) on PostgreSQL."""
     if value is None:
@@ -494,10 +561,17 @@ class UserStore(Listing):
         return users.c.deleted_at.is_not(None) if deleted else _LIVE
 
     def _load(self, rows: Sequence[Row[Any]], query: Query) -> list[Any]:
+        if query.records:
+            return list(rows)
         return self._with_parts(rows, with_groups=query.with_groups)
 
     def _loaded_with(self, query: Query) -> tuple[Any, ...]:
         return _parts(self.conn.dialect.name, query.with_groups)
+
+    def _selected(self, query: Query) -> tuple[Any, ...]:
+        if query.records:
+            return _RECORDS[self.conn.dialect.name, query.with_groups]
+        return super()._selected(query)
 
     def _count_all(self) -> int:
         # every user: the trigger-kept count (deleted users excluded), not a scan

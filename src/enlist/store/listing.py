@@ -13,14 +13,36 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
-from sqlalchemy import ColumnElement, Connection, Row, Select, Table, and_, func, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Integer,
+    Row,
+    Select,
+    String,
+    Table,
+    and_,
+    bindparam,
+    func,
+    select,
+)
 
 from enlist.domain.query import Page, Query, Seek
 from enlist.store.filters import Filterable, SqlFilter
 from enlist.store.ordering import FirstValue, Ordering, ordering
 
-# From this OFFSET on, a page in the default order seeks its first row in the index.
-_SEEK_FROM = 1000
+_ACCOUNT = bindparam("account_id", type_=String)
+_OFFSET, _LIMIT = bindparam("offset", type_=Integer), bindparam("limit", type_=Integer)
+# (repository, dialect, deleted, shape, what is read) -> a page of the whole list, unfiltered
+_PLAIN_PAGES: dict[tuple[Any, ...], Select[Any]] = {}
+
+
+def _shape(order: list[ColumnElement[Any]], offset: int) -> str:
+    """How `Listing._paged` reads a page: the first, past the first in creation order (seek
+    in the index), or past the first in another order (OFFSET)."""
+    if not offset:
+        return "first"
+    return "offset" if order else "seek"
 
 
 class Listing:
@@ -46,6 +68,10 @@ class Listing:
     def _loaded_with(self, query: Query) -> tuple[Any, ...]:
         """Columns read with each row besides the table's (what `_load` needs of its parts)."""
         return ()
+
+    def _selected(self, query: Query) -> tuple[Any, ...]:
+        """What a page reads of each row: the table's columns and `_loaded_with`."""
+        return (self.table, *self._loaded_with(query))
 
     def _count_all(self) -> int | None:
         """The number of all the account's rows without counting them, when it is kept."""
@@ -83,8 +109,22 @@ class Listing:
         offset: int,
         limit: int,
     ) -> list[Any]:
-        statement = self.statement(part, within, order, offset, limit)
-        return self._load(self.conn.execute(statement).all(), part.query)
+        shape = _shape(order, offset)
+        params: dict[str, Any] = {"offset": offset, "limit": limit}
+        if part.where is None and within is None and not order:
+            # The whole list in creation order (an import's every page): the statement
+            # is built once, the account a parameter; building one costs more than running it.
+            query = part.query
+            loaded = (query.records, query.with_groups, query.with_members)
+            key = (self.table.name, self.conn.dialect.name, part.deleted, shape, *loaded)
+            statement = _PLAIN_PAGES.get(key)
+            if statement is None:
+                condition = self._condition(part, None, account=_ACCOUNT)
+                statement = _PLAIN_PAGES[key] = self._paged(part, condition, [], shape)
+            params["account_id"] = self.account_id
+        else:
+            statement = self._paged(part, self._condition(part, within), order, shape)
+        return self._load(self.conn.execute(statement, params).all(), part.query)
 
     def statement(
         self,
@@ -94,21 +134,34 @@ class Listing:
         offset: int,
         limit: int,
     ) -> Select[Any]:
-        """What `read` runs (scim/point.py compiles a lookup's once, to run it again)."""
+        """What `read` runs, its values bound (scim/point.py compiles a lookup's once, to run
+        it again)."""
         condition = self._condition(part, within)
+        paged = self._paged(part, condition, order, _shape(order, offset))
+        return paged.params(offset=offset, limit=limit)
+
+    def _paged(
+        self,
+        part: Part,
+        condition: ColumnElement[bool],
+        order: list[ColumnElement[Any]],
+        shape: str,
+    ) -> Select[Any]:
+        """A page of rows (bound parameters `offset` and `limit`) in a shape `read` chose."""
         pk = self.table.c.pk
-        statement = select(self.table, *self._loaded_with(part.query)).where(condition)
-        if not order and offset >= _SEEK_FROM:
-            # A deep page in the default order: find its first row in the (account_id, pk)
-            # index alone, then read just the page; OFFSET would read every skipped row.
+        statement = select(*self._selected(part.query)).where(condition)
+        if shape == "seek":
+            # A page past the first in the default order: find its first row in the index
+            # alone (the live users' index covers account, deleted_at and pk), then read just
+            # the page. OFFSET would read every skipped row, and PostgreSQL would compute
+            # each one's columns (a user's emails and groups) only to skip it.
             first = (
-                select(pk).where(condition).order_by(pk).offset(offset).limit(1).scalar_subquery()
+                select(pk).where(condition).order_by(pk).offset(_OFFSET).limit(1).scalar_subquery()
             )
-            statement = statement.where(pk >= first).order_by(pk).limit(limit)
-        else:
-            # no OFFSET clause at all on a first page, or on a keyset (cursor) page
-            statement = statement.order_by(*order, pk).offset(offset or None).limit(limit)
-        return statement
+            return statement.where(pk >= first).order_by(pk).limit(_LIMIT)
+        # no OFFSET clause at all on a first page, or on a keyset (cursor) page
+        statement = statement.order_by(*order, pk).limit(_LIMIT)
+        return statement.offset(_OFFSET) if shape == "offset" else statement
 
     def count(self, part: Part) -> int:
         if part.where is None and part.deleted is False:
@@ -118,11 +171,12 @@ class Listing:
         counting = select(func.count()).select_from(self.table)
         return int(self.conn.scalar(counting.where(self._condition(part, None))) or 0)
 
-    def _condition(self, part: Part, within: ColumnElement[bool] | None) -> ColumnElement[bool]:
+    def _condition(
+        self, part: Part, within: ColumnElement[bool] | None, account: Any = None
+    ) -> ColumnElement[bool]:
         terms = (self._scope(part.deleted), part.where, within)
-        return and_(
-            self.table.c.account_id == self.account_id, *(t for t in terms if t is not None)
-        )
+        account = self.account_id if account is None else account
+        return and_(self.table.c.account_id == account, *(t for t in terms if t is not None))
 
 
 @dataclass(frozen=True)
@@ -149,8 +203,8 @@ def page(parts: Sequence[Part], query: Query) -> Page[Any]:
 def index_page(parts: Sequence[Part], offset: int, count: int) -> Page[Any]:
     """`count` items from `offset` on (0-based), across the parts in turn, and their total.
 
-    Without sortBy a part is read in creation order, which lets the repository seek deep
-    pages in its (account_id, pk) index instead of reading every skipped row.
+    Without sortBy a part is read in creation order, which lets the repository seek every
+    page past the first in its index of live rows instead of reading every skipped row.
     """
     total = 0
     items: list[Any] = []
