@@ -18,7 +18,6 @@ from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 from typing import Any
 
-import psycopg
 from sqlalchemy import Dialect, Engine
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -121,6 +120,8 @@ class LoopConnections:
         if self._open >= self.size:
             return None
         self._open += 1
+        import psycopg  # here: a SQLite server need not load it (~10 MB)
+
         try:
             return await psycopg.AsyncConnection.connect(
                 *self._cargs, **{**self._cparams, "autocommit": True}
