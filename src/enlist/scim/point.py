@@ -15,12 +15,13 @@ several times the work itself (bench/README.md), so they take a shorter way:
   compiler made for the same filter with another value: the compiler stays the one source of
   truth for what a filter means, and a filter it compiles in any other way (a value it
   rewrites, say) is never served here;
-- the document is `user_document` / `list_document` encoded by `to_scim_json`, as the routes
-  do, so the answer is the same to the byte.
+- the user is read as a record and its document written by `record_document`, as pages
+  are (tests/scim/test_records.py holds that to `user_document`'s bytes), in a
+  `list_document` for a lookup, encoded by `to_scim_json` as the routes do.
 
 This way only ever answers 200. Anything else (a projection, a precondition header, a secret
 this process has not seen or must record a use of, an expired or rate-limited one, a user
-that is not there or has a manager, another filter, any failure) goes the ordinary way,
+that is not there, another filter, any failure) goes the ordinary way,
 which answers, refuses and logs as it always did.
 """
 
@@ -38,13 +39,14 @@ from sqlalchemy import Select
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from enlist.domain.query import Query
+from enlist.domain.schema import USER_RECORD
 from enlist.encoding import to_scim_json
 from enlist.ratelimit import RedisLimiter
-from enlist.scim.documents import etag, list_document, user_document
+from enlist.scim.documents import etag, list_document, record_document
 from enlist.scim.errors import SCIM_JSON
 from enlist.scim.reading import parse_filter
 from enlist.services import tenancy
-from enlist.store.directory import UserStore, has_manager, user_by_id
+from enlist.store.directory import UserStore, record_by_id
 from enlist.store.driver import DriverStatement, LoopConnections, current_async
 from enlist.store.generation import current_column, current_on
 
@@ -61,6 +63,7 @@ _VALUE = "Enlist-Point-Value-3f9c"
 _ACCOUNT = "Enlist-Point-Account-3f9c"
 # PostgreSQL connections of the event loop, per process; past them, reads take a thread
 LOOP_CONNECTIONS = 8
+_VERSION = USER_RECORD.index("version")
 _CONTENT_TYPE = (b"content-type", SCIM_JSON.encode("latin-1"))
 _LOG = logging.getLogger("enlist.scim")
 
@@ -107,7 +110,7 @@ class PointReads:
         self.db = api.db
         dialect = self.db.engine.dialect
         self.sqlite = dialect.name == "sqlite"
-        self.by_id = DriverStatement(_with_generation(user_by_id(dialect.name)), dialect)
+        self.by_id = DriverStatement(_with_generation(record_by_id(dialect.name)), dialect)
         self._lookups: dict[str, _Lookup | None] = {}
         self._building = threading.Lock()
         self.served = 0  # requests answered here (the tests look; approximate across threads)
@@ -217,21 +220,19 @@ class PointReads:
             # what the secret acts for changed: forget, and let the ordinary way read it anew
             self.db.tenants.settle(generation)
             return None
-        if len(rows) > 1 or has_manager(rows):
+        if len(rows) > 1:
             return None
-        users = UserStore.decode(rows, with_groups=True, managers={})
         base = self.api.base_url(scope)
         if ask.user_id is not None:
-            if not users:
+            if not rows:
                 return None
-            user = users[0]
-            body = to_scim_json(user_document(user, base))
+            body = to_scim_json(record_document(rows[0], base))
             return body, [
-                (b"etag", etag(user.version).encode("latin-1")),
+                (b"etag", etag(rows[0][_VERSION]).encode("latin-1")),
                 (b"content-length", str(len(body)).encode("latin-1")),
                 _CONTENT_TYPE,
             ]
-        docs = [user_document(user, base) for user in users]
+        docs = [record_document(row, base) for row in rows]
         body = to_scim_json(list_document(len(docs), 1, docs))
         return body, [(b"content-length", str(len(body)).encode("latin-1")), _CONTENT_TYPE]
 
@@ -252,7 +253,7 @@ class PointReads:
             f'{attribute} eq "{_VALUE}"', settings.max_filter_length, settings.max_filter_depth
         )
         # two rows at most: a second would mean the attribute is not unique after all
-        query = Query(filter=tree, start_index=1, count=2)
+        query = Query(filter=tree, start_index=1, count=2, records=True)
         with self.db.read() as conn:
             store = UserStore(conn, _ACCOUNT)
             part = store.part(query)

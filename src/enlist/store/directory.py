@@ -385,15 +385,12 @@ _USER_WITH_PARTS = {
 _PARTS_AT = len(users.c)  # where the JSON arrays start in such a row
 
 
-def user_by_id(dialect: str) -> Select[Any]:
-    """The statement GET /Users/{id} reads with (bound: id, account_id), for a driver of its
-    own (scim/point.py)."""
-    return _USER_WITH_PARTS[(dialect, False, True)]
-
-
-def has_manager(rows: Sequence[Any]) -> bool:
-    """Whether any of these user rows names a manager (whose name takes another read)."""
-    return any(row[_MANAGER] is not None for row in rows)
+def record_by_id(dialect: str) -> Select[Any]:
+    """A live user's record (domain/schema.py USER_RECORD) by id, bound: id, account_id
+    (scim/point.py runs it on a driver connection of its own)."""
+    return select(*_RECORDS[dialect, True]).where(
+        users.c.id == _ID, users.c.account_id == _ACCOUNT, _LIVE
+    )
 
 
 def _rfc3339(moment: ColumnElement[Any], dialect: str) -> ColumnElement[Any]:
