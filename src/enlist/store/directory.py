@@ -731,13 +731,6 @@ class UserStore(Listing):
         """Users from rows read with their parts (`_parts`)."""
         # Only users with a manager cost a query: most directories set none.
         managers = self.manager_names(row[_MANAGER] for row in rows if row[_MANAGER] is not None)
-        return self.decode(rows, with_groups=with_groups, managers=managers)
-
-    @classmethod
-    def decode(
-        cls, rows: Sequence[Any], *, with_groups: bool, managers: dict[str, str]
-    ) -> list[User]:
-        """Users from rows read with their parts; `managers`: the names of their managers."""
         found = []
         for row in rows:
             emails = [
@@ -750,7 +743,7 @@ class UserStore(Listing):
                     GroupRef(id=group_id, display_name=name)
                     for _, group_id, name in sorted(_json_list(row[_PARTS_AT + 1]))
                 ]
-            found.append(cls._user(row, emails, memberships, managers))
+            found.append(self._user(row, emails, memberships, managers))
         return found
 
     @staticmethod
