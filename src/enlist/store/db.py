@@ -172,8 +172,9 @@ class Database:
         """This thread's own DBAPI connection (sqlite3 or psycopg), held for the process's
         life outside the pool, for the statements every request runs (scim/point.py): there
         a pool checkout and SQLAlchemy's execution cost more than the statement itself. On
-        PostgreSQL it is in autocommit, each statement its own snapshot (as the pooled reads
-        are); on SQLite the caller brackets its reads with BEGIN and COMMIT."""
+        PostgreSQL it is in autocommit and on SQLite outside any transaction: each statement
+        its own snapshot (as PostgreSQL's pooled reads are), so a caller that needs two
+        values in one snapshot reads them in one statement."""
         held: Any = getattr(self._held, "conn", None)
         if held is not None and held in self._drivers:  # not closed by `dispose` since
             return held
