@@ -272,7 +272,7 @@ class PointReads:
 
 
 def _with_generation(statement: Select[Any]) -> Select[Any]:
-    """The statement with the tenancy generation as its last column (see `_read`)."""
+    """The statement with the tenancy generation as its last column (see `_respond`)."""
     return statement.add_columns(current_column().label("enlist_tenancy_generation"))
 
 
